@@ -12,5 +12,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     reporters: ['default', './test/summary-reporter.ts'],
     pool: 'forks',
+    // clipanion's ESM build imports a directory, which Node's loader refuses; let vite resolve it.
+    server: { deps: { inline: ['clipanion'] } },
   },
 });

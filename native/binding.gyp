@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "tspod_native",
+      "sources": ["src/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "tspod-launch",
+      "type": "executable",
+      "sources": [
+        "src/launch_main.c",
+        "src/json.c",
+        "src/rundir.c",
+        "src/userns_join.c",
+        "src/userns_create.c",
+        "src/util.c"
+      ],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

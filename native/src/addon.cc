@@ -1,0 +1,217 @@
+// tspod's node-addon-api addon: only thread-safe syscalls Node lacks.
+// Each function throws a JS Error carrying `code` (the errno name) and `errno`
+// so TypeScript can tell EWOULDBLOCK from a real failure.
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+namespace {
+
+const char *ErrnoName(int err) {
+  switch (err) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EINTR: return "EINTR";
+    case EIO: return "EIO";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case EACCES: return "EACCES";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case EXDEV: return "EXDEV";
+    case ENODEV: return "ENODEV";
+    case ENOTDIR: return "ENOTDIR";
+    case EINVAL: return "EINVAL";
+    case ENOSPC: return "ENOSPC";
+    case EROFS: return "EROFS";
+    case ERANGE: return "ERANGE";
+    case ENOSYS: return "ENOSYS";
+    case ENOTSUP: return "ENOTSUP";
+    case ENODATA: return "ENODATA";
+    case ENOLCK: return "ENOLCK";
+    case EDEADLK: return "EDEADLK";
+    default: return "EUNKNOWN";
+  }
+}
+
+Napi::Error SysError(Napi::Env env, const char *call, int err, const std::string &subject = "") {
+  std::string msg = std::string(call) + (subject.empty() ? "" : " " + subject) + ": " + strerror(err);
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, ErrnoName(err)));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("syscall", Napi::String::New(env, call));
+  return e;
+}
+
+// flockSync(fd, op): LOCK_SH=1, LOCK_EX=2, LOCK_NB=4, LOCK_UN=8.
+// Returns false (instead of throwing) when LOCK_NB was asked and the lock is held.
+Napi::Value FlockSync(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int op = info[1].As<Napi::Number>().Int32Value();
+  int rc;
+  do { rc = flock(fd, op); } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (errno == EWOULDBLOCK && (op & LOCK_NB)) return Napi::Boolean::New(env, false);
+    SysError(env, "flock", errno).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// A blocking flock off the main thread, so a waiting process still handles signals.
+class FlockWorker : public Napi::AsyncWorker {
+ public:
+  FlockWorker(Napi::Env env, int fd, int op)
+      : Napi::AsyncWorker(env), fd_(fd), op_(op), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    int rc;
+    do { rc = flock(fd_, op_); } while (rc < 0 && errno == EINTR);
+    err_ = rc < 0 ? errno : 0;
+  }
+  void OnOK() override {
+    if (err_) deferred_.Reject(SysError(Env(), "flock", err_).Value());
+    else deferred_.Resolve(Env().Undefined());
+  }
+
+ private:
+  int fd_, op_, err_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  auto *worker = new FlockWorker(info.Env(), info[0].As<Napi::Number>().Int32Value(),
+                                 info[1].As<Napi::Number>().Int32Value());
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+// mount(source, target, fstype, flags, data)
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string source = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  std::string target = info[1].As<Napi::String>().Utf8Value();
+  std::string fstype = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+  unsigned long flags = static_cast<unsigned long>(info[3].As<Napi::Number>().Int64Value());
+  std::string data = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
+  if (mount(source.empty() ? nullptr : source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(),
+            flags, data.empty() ? nullptr : data.c_str()) < 0) {
+    SysError(env, "mount", errno, target).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// umount(target, flags)
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string target = info[0].As<Napi::String>().Utf8Value();
+  int flags = info.Length() > 1 ? info[1].As<Napi::Number>().Int32Value() : 0;
+  if (umount2(target.c_str(), flags) < 0) SysError(env, "umount", errno, target).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// mknodChar(path, mode, major, minor): overlay whiteouts are 0/0 character devices.
+Napi::Value MknodChar(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value());
+  unsigned maj = info[2].As<Napi::Number>().Uint32Value();
+  unsigned min = info[3].As<Napi::Number>().Uint32Value();
+  if (mknod(path.c_str(), S_IFCHR | (mode & 07777), makedev(maj, min)) < 0)
+    SysError(env, "mknod", errno, path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// lsetxattr(path, name, value: Buffer)
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  Napi::Buffer<uint8_t> value = info[2].As<Napi::Buffer<uint8_t>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0)
+    SysError(env, "lsetxattr", errno, path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+// lgetxattr(path, name) -> Buffer | null when the attribute is absent
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  for (;;) {
+    ssize_t size = lgetxattr(path.c_str(), name.c_str(), nullptr, 0);
+    if (size < 0) {
+      if (errno == ENODATA) return env.Null();
+      SysError(env, "lgetxattr", errno, path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::vector<uint8_t> buf(static_cast<size_t>(size));
+    ssize_t got = lgetxattr(path.c_str(), name.c_str(), buf.data(), buf.size());
+    if (got < 0 && errno == ERANGE) continue;  // grew in between: ask again
+    if (got < 0) {
+      if (errno == ENODATA) return env.Null();
+      SysError(env, "lgetxattr", errno, path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Buffer<uint8_t>::Copy(env, buf.data(), static_cast<size_t>(got));
+  }
+}
+
+// llistxattr(path) -> string[]
+Napi::Value Llistxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  for (;;) {
+    ssize_t size = llistxattr(path.c_str(), nullptr, 0);
+    if (size < 0) {
+      if (errno == ENOTSUP) return Napi::Array::New(env);
+      SysError(env, "llistxattr", errno, path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    std::vector<char> buf(static_cast<size_t>(size) + 1);
+    ssize_t got = llistxattr(path.c_str(), buf.data(), buf.size());
+    if (got < 0 && errno == ERANGE) continue;
+    if (got < 0) {
+      SysError(env, "llistxattr", errno, path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Array names = Napi::Array::New(env);
+    uint32_t n = 0;
+    for (ssize_t off = 0; off < got;) {
+      std::string name(buf.data() + off);
+      off += static_cast<ssize_t>(name.size()) + 1;
+      if (!name.empty()) names.Set(n++, Napi::String::New(env, name));
+    }
+    return names;
+  }
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("flockSync", Napi::Function::New(env, FlockSync));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("mknodChar", Napi::Function::New(env, MknodChar));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("llistxattr", Napi::Function::New(env, Llistxattr));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tspod_native, Init)

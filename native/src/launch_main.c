@@ -1,0 +1,51 @@
+/* tspod-launch: the single-threaded front of every tspod invocation.
+ *
+ *   tspod-launch ENTRY.js ARGS...   join the rootless namespaces if a valid pause
+ *                                   process holds them, then exec Node on ENTRY.js
+ *   tspod-launch --create-userns    start the pause process (parameters as JSON
+ *                                   on stdin, result as JSON on stdout)
+ *
+ * Node is multithreaded and can never setns into a user namespace itself, so the
+ * join happens here, before Node starts. TypeScript decides; this carries out. */
+#define _GNU_SOURCE
+#include "userns.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void export_uint(const char *name, unsigned value) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%u", value);
+  setenv(name, buf, 1);
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "--create-userns") == 0) return userns_create_main();
+  if (argc < 2) {
+    fprintf(stderr, "Error: tspod-launch needs the path of tspod's JavaScript entry point; run tspod instead.\n");
+    return 125;
+  }
+
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  /* Already uid 0 means real root (rootful) or already inside our namespace. */
+  if (uid != 0 && getenv("_TSPOD_USERNS_JOINED") == NULL) {
+    export_uint("_TSPOD_ROOTLESS_UID", uid);
+    export_uint("_TSPOD_ROOTLESS_GID", gid);
+    if (userns_join_if_held(uid) == 1) setenv("_TSPOD_USERNS_JOINED", "1", 1);
+  }
+
+  const char *node = getenv("TSPOD_NODE");
+  if (!node || !node[0]) node = "node";
+  char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+  if (!nargv) return 125;
+  nargv[0] = (char *)node;
+  for (int i = 1; i < argc; i++) nargv[i] = argv[i];
+  nargv[argc] = NULL;
+  execvp(node, nargv);
+  fprintf(stderr, "Error: cannot start Node.js (%s): %s; install Node.js 20 or newer, or set TSPOD_NODE.\n", node, strerror(errno));
+  return 127;
+}

@@ -1,0 +1,20 @@
+/* Small helpers shared by the launcher's modes. Every fallible call returns
+ * an error the caller must look at: 0 on success, -1 with errno set. */
+#ifndef TSPOD_UTIL_H
+#define TSPOD_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole (small) file into a NUL-terminated malloc'd buffer. */
+char *read_small_file(const char *path, size_t *len_out);
+/* Read everything from fd until EOF into a NUL-terminated malloc'd buffer. */
+char *read_fd_all(int fd, size_t *len_out);
+int write_all(int fd, const void *buf, size_t len);
+/* Field 22 of /proc/PID/stat: the process's start time in clock ticks since
+ * boot; together with the pid it names one process for good. */
+int proc_start_time(pid_t pid, unsigned long long *out);
+/* Write a string as a JSON string literal (with quotes) to a buffer. */
+void json_escape_to(char *dst, size_t dstlen, const char *src);
+
+#endif

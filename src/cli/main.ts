@@ -1,0 +1,65 @@
+import { Builtins, Cli } from 'clipanion';
+import { tspodVersion } from '../version.js';
+import { TspodCommand } from './base.js';
+import { describeUsageError, reportError } from './errors.js';
+import { InfoCommand } from './system/info.js';
+import { SystemMigrateCommand } from './system/migrate.js';
+import { UnshareCommand } from './system/unshare.js';
+import { VersionCommand } from './version.js';
+import { VolumeCreateCommand } from './volume/create.js';
+import { VolumeExistsCommand } from './volume/exists.js';
+import { VolumeInspectCommand } from './volume/inspect.js';
+import { VolumeLsCommand } from './volume/ls.js';
+import { VolumePruneCommand } from './volume/prune.js';
+import { VolumeRmCommand } from './volume/rm.js';
+
+/** Every command class; command files stay thin and import their engine lazily. */
+export const COMMANDS = [
+  InfoCommand,
+  SystemMigrateCommand,
+  UnshareCommand,
+  VersionCommand,
+  VolumeCreateCommand,
+  VolumeExistsCommand,
+  VolumeInspectCommand,
+  VolumeLsCommand,
+  VolumePruneCommand,
+  VolumeRmCommand,
+];
+
+class HelpCommand extends Builtins.HelpCommand {
+  static override paths = [['help'], ['-h'], ['--help']];
+}
+
+export function buildCli(): Cli {
+  const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: tspodVersion(), enableColors: false });
+  for (const command of COMMANDS) cli.register(command);
+  cli.register(HelpCommand);
+  return cli;
+}
+
+/** Parse and run one command line; returns the exit status (Podman's codes). */
+export async function main(argv: string[]): Promise<number> {
+  const cli = buildCli();
+  const context = { ...Cli.defaultContext, colorDepth: 1 };
+  if (argv.length === 0) {
+    process.stderr.write("Error: missing command 'tspod COMMAND'; run 'tspod --help' to list the commands\n");
+    return 125;
+  }
+  let command;
+  try {
+    command = cli.process(argv, context);
+  } catch (error) {
+    const groups = new Set(COMMANDS.flatMap((c) => (c.paths ?? []).filter((p) => p.length > 1).map((p) => p[0])));
+    process.stderr.write(`Error: ${describeUsageError(error, argv, groups)}\n`);
+    return 125;
+  }
+  try {
+    // Global options are checked before any command runs, whether it uses them or not.
+    if (command instanceof TspodCommand) void command.globals;
+    const status = await cli.run(command, context);
+    return command instanceof TspodCommand && command.failedWith !== undefined ? command.failedWith : status;
+  } catch (error) {
+    return reportError(error);
+  }
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MNT_DETACH, native } from '../native/addon.js';
+import { readJsonFile, writeJsonAtomic } from './atomic.js';
+import { log } from '../util/log.js';
+
+/**
+ * Which graph driver works here, found by really mounting: kernel overlayfs with
+ * `userxattr` inside the user namespace, else fuse-overlayfs, else the copying
+ * vfs driver. The answer is kept in the runtime directory (it can change only
+ * with the kernel, i.e. after a reboot).
+ */
+export interface DriverProbe {
+  driver: 'overlay' | 'vfs';
+  /** 'kernel' or 'fuse-overlayfs' for overlay. */
+  mountProgram?: string;
+  nativeOverlay: boolean;
+  kernelError?: string;
+  fuseError?: string;
+  kernel: string;
+}
+
+export function probeGraphDriver(storageRoot: string, runRoot: string, kernel: string): DriverProbe {
+  const cacheFile = path.join(runRoot, 'driver-probe.json');
+  const cached = readJsonFile<DriverProbe | null>(cacheFile, null);
+  if (cached && cached.kernel === kernel) return cached;
+
+  fs.mkdirSync(storageRoot, { recursive: true, mode: 0o700 });
+  const result: DriverProbe = { driver: 'vfs', nativeOverlay: false, kernel };
+  const kernelTry = tryOverlay(storageRoot, (dirs) => {
+    native().mount('overlay', dirs.merged, 'overlay', 0,
+      `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work},userxattr`);
+  });
+  if (kernelTry === undefined) {
+    Object.assign(result, { driver: 'overlay', nativeOverlay: true });
+  } else {
+    result.kernelError = kernelTry;
+    const fuseTry = tryOverlay(storageRoot, (dirs) => {
+      const r = spawnSync('fuse-overlayfs', ['-o', `lowerdir=${dirs.lower},upperdir=${dirs.upper},workdir=${dirs.work}`, dirs.merged], { encoding: 'utf8' });
+      if (r.error) throw r.error;
+      if (r.status !== 0) throw new Error(r.stderr.trim() || `fuse-overlayfs exited with ${r.status}`);
+    });
+    if (fuseTry === undefined) Object.assign(result, { driver: 'overlay', mountProgram: 'fuse-overlayfs' });
+    else result.fuseError = fuseTry;
+  }
+  log.debug(`graph driver probe: ${JSON.stringify(result)}`);
+  fs.mkdirSync(runRoot, { recursive: true, mode: 0o700 });
+  writeJsonAtomic(cacheFile, result);
+  return result;
+}
+
+interface ProbeDirs {
+  lower: string;
+  upper: string;
+  work: string;
+  merged: string;
+}
+
+/**
+ * Mount an overlay over a scratch tree and delete a lower file through it (a
+ * whiteout: what fails with EIO when the mount lacks userxattr). Returns
+ * undefined on success, else why it failed.
+ */
+function tryOverlay(storageRoot: string, mount: (dirs: ProbeDirs) => void): string | undefined {
+  const base = fs.mkdtempSync(path.join(storageRoot, '.probe-'));
+  const dirs: ProbeDirs = {
+    lower: path.join(base, 'lower'),
+    upper: path.join(base, 'upper'),
+    work: path.join(base, 'work'),
+    merged: path.join(base, 'merged'),
+  };
+  for (const d of Object.values(dirs)) fs.mkdirSync(d);
+  fs.writeFileSync(path.join(dirs.lower, 'gone'), 'x');
+  fs.mkdirSync(path.join(dirs.lower, 'dir'));
+  let mounted = false;
+  try {
+    mount(dirs);
+    mounted = true;
+    fs.rmSync(path.join(dirs.merged, 'gone'));
+    fs.writeFileSync(path.join(dirs.merged, 'dir', 'new'), 'y');
+    const whiteout = fs.lstatSync(path.join(dirs.upper, 'gone'));
+    if (!whiteout.isCharacterDevice() && !fs.existsSync(path.join(dirs.upper, '.wh.gone'))) {
+      return 'deleting a lower file left no whiteout';
+    }
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    if (mounted) {
+      try {
+        native().umount(dirs.merged, MNT_DETACH);
+      } catch (err) {
+        log.debug(`probe unmount failed: ${(err as Error).message}`);
+      }
+    }
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
