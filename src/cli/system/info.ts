@@ -24,8 +24,8 @@ export class InfoCommand extends TspodCommand {
       const { renderFormat } = await import('../../format/index.js');
       this.out(renderFormat(this.format, report, { jsonIndent: 4 }));
     } else {
-      const YAML = await import('yaml');
-      this.out(YAML.stringify(report, { indent: 2 }));
+      const { toYaml } = await import('../../util/yaml.js');
+      this.out(toYaml(report));
     }
     return 0;
   }
