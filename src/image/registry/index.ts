@@ -1,0 +1,14 @@
+export { RegistryClient, createRegistryClient, MANIFEST_SIZE_LIMIT } from './client.js';
+export { Transport, endpointHost } from './transport.js';
+export type { RequestSpec } from './transport.js';
+export * from './types.js';
+export { RegistryError, mapRegistryError, mapNetworkError, parseErrorBody } from './errors.js';
+export type { ErrorContext } from './errors.js';
+export { parseWwwAuthenticate, findChallenge } from './www-authenticate.js';
+export type { Challenge } from './www-authenticate.js';
+export { TokenCache, defaultTokenCache, tokenCacheKey, tokenExpiry } from './token-cache.js';
+export { DEFAULT_RETRY_POLICY, backoffDelay, isRetryableStatus, isRetryableNetworkError } from './retry.js';
+export type { RetryPolicy } from './retry.js';
+export { defaultCertDirs, loadTlsMaterial } from './tls.js';
+export { newDigester, digestBytes, parseDigest } from './digest.js';
+export type { StreamDigester } from './digest.js';
