@@ -16,7 +16,9 @@
         "src/rundir.c",
         "src/userns_join.c",
         "src/userns_create.c",
-        "src/util.c"
+        "src/util.c",
+        "src/container.c",
+        "src/mounts.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }

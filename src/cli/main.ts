@@ -2,6 +2,7 @@ import { Builtins, Cli } from 'clipanion';
 import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
+import { RunCommand } from './container/run.js';
 import { InfoCommand } from './system/info.js';
 import { SystemMigrateCommand } from './system/migrate.js';
 import { UnshareCommand } from './system/unshare.js';
@@ -16,6 +17,7 @@ import { VolumeRmCommand } from './volume/rm.js';
 /** Every command class; command files stay thin and import their engine lazily. */
 export const COMMANDS = [
   InfoCommand,
+  RunCommand,
   SystemMigrateCommand,
   UnshareCommand,
   VersionCommand,

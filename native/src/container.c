@@ -1,0 +1,278 @@
+#define _GNU_SOURCE
+#include "container.h"
+#include "json.h"
+#include "mounts.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SPEC_FD 3
+#define EVENT_FD 4
+
+/* The child reports a failure before exec as "EXITCODE message" on a
+ * close-on-exec pipe: an empty read in the parent means exec succeeded. */
+static int error_pipe[2];
+
+struct child_args {
+  const json_value *spec;
+  prepared_mount *mounts;
+  size_t mount_count;
+  int *device_fds;
+  int go_pipe[2];
+};
+
+static void emit(const char *json_line) {
+  write_all(EVENT_FD, json_line, strlen(json_line));
+}
+
+static _Noreturn void child_fail(int exit_code, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = snprintf(msg, sizeof msg, "%d ", exit_code);
+  vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+  va_end(ap);
+  write_all(error_pipe[1], msg, strlen(msg));
+  _exit(exit_code);
+}
+
+static void loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  close(s);
+}
+
+static int last_cap(void) {
+  char *text = read_small_file("/proc/sys/kernel/cap_last_cap", NULL);
+  int n = text ? atoi(text) : CAP_LAST_CAP;
+  free(text);
+  return n;
+}
+
+static void apply_identity_and_caps(const json_value *spec) {
+  const json_value *user = json_get(spec, "user");
+  uid_t uid = (uid_t)json_get_number(user, "uid", 0);
+  gid_t gid = (gid_t)json_get_number(user, "gid", 0);
+  const json_value *extra = json_get(user, "additionalGids");
+  const json_value *caps = json_get(spec, "capabilities");
+  unsigned long long keep = 0;
+  for (size_t i = 0; caps && i < caps->count; i++) keep |= 1ULL << (int)caps->items[i]->number;
+
+  /* Bounding set first: dropping needs CAP_SETPCAP, which we still have. */
+  int top = last_cap();
+  for (int c = 0; c <= top; c++) {
+    if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+      child_fail(125, "cannot drop capability %d from the bounding set: %s", c, strerror(errno));
+  }
+  gid_t groups[64];
+  size_t ngroups = 0;
+  for (size_t i = 0; extra && i < extra->count && ngroups < 64; i++) groups[ngroups++] = (gid_t)extra->items[i]->number;
+  /* setgroups is denied when the namespace maps a single id: that is fine with no extra groups. */
+  if (setgroups(ngroups, groups) < 0 && (ngroups > 0 || errno != EPERM))
+    child_fail(125, "cannot set supplementary groups: %s", strerror(errno));
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(125, "prctl(PR_SET_KEEPCAPS): %s", strerror(errno));
+  if (setresgid(gid, gid, gid) < 0) child_fail(125, "cannot set gid %u: %s", (unsigned)gid, strerror(errno));
+  if (setresuid(uid, uid, uid) < 0) child_fail(125, "cannot set uid %u: %s", (unsigned)uid, strerror(errno));
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  /* Like Podman: root in the container gets the set; another user only keeps the bounding set. */
+  unsigned long long effective = uid == 0 ? keep : 0;
+  data[0].permitted = data[0].effective = data[0].inheritable = (unsigned)(effective & 0xffffffffu);
+  data[1].permitted = data[1].effective = data[1].inheritable = (unsigned)(effective >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) child_fail(125, "cannot set capabilities: %s", strerror(errno));
+  if (json_get_bool(spec, "noNewPrivileges", 1) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail(125, "cannot set no_new_privs: %s", strerror(errno));
+}
+
+static int container_init(void *arg) {
+  struct child_args *a = arg;
+  const json_value *spec = a->spec;
+  char err[1024] = "";
+  char go;
+
+  close(a->go_pipe[1]);
+  if (read(a->go_pipe[0], &go, 1) != 1) _exit(125); /* the parent died */
+  close(a->go_pipe[0]);
+
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(125, "cannot make mounts private: %s", strerror(errno));
+  /* Host paths and kernel filesystems are opened now, while the host's tree is in sight. */
+  if (mounts_prepare(json_get(spec, "mounts"), &a->mounts, &a->mount_count, err, sizeof err) < 0 ||
+      devices_prepare(json_get(spec, "devices"), &a->device_fds, err, sizeof err) < 0)
+    child_fail(125, "%s", err);
+  const char *rootfs = json_get_string(spec, "rootfs", NULL);
+  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail(125, "cannot bind the root filesystem %s: %s", rootfs, strerror(errno));
+  if (chdir(rootfs) < 0) child_fail(125, "cannot enter %s: %s", rootfs, strerror(errno));
+  if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(125, "pivot_root: %s", strerror(errno));
+  if (umount2(".", MNT_DETACH) < 0) child_fail(125, "cannot detach the old root: %s", strerror(errno));
+  if (chdir("/") < 0) child_fail(125, "chdir /: %s", strerror(errno));
+
+  /* From here on every path resolves inside the container's root. */
+  if (mounts_apply(a->mounts, a->mount_count, err, sizeof err) < 0) child_fail(125, "%s", err);
+  if (devices_apply(json_get(spec, "devices"), a->device_fds, err, sizeof err) < 0) child_fail(125, "%s", err);
+  const json_value *links = json_get(spec, "symlinks");
+  for (size_t i = 0; links && i < links->count; i++) {
+    const char *target = json_get_string(links->items[i], "target", NULL);
+    const char *link = json_get_string(links->items[i], "link", NULL);
+    if (target && link && symlink(target, link) < 0 && errno != EEXIST)
+      child_fail(125, "cannot create %s: %s", link, strerror(errno));
+  }
+  if (mask_paths(json_get(spec, "maskedPaths"), err, sizeof err) < 0) child_fail(125, "%s", err);
+  if (readonly_paths(json_get(spec, "readonlyPaths"), err, sizeof err) < 0) child_fail(125, "%s", err);
+  if (json_get_bool(spec, "readonlyRootfs", 0) &&
+      mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0 &&
+      mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    child_fail(125, "cannot make the root filesystem read-only: %s", strerror(errno));
+
+  const char *hostname = json_get_string(spec, "hostname", NULL);
+  if (hostname && hostname[0] && sethostname(hostname, strlen(hostname)) < 0)
+    child_fail(125, "cannot set the hostname: %s", strerror(errno));
+  if (json_get_bool(spec, "loopbackUp", 0)) loopback_up();
+  umask((mode_t)json_get_number(spec, "umask", 022));
+
+  const char *cwd = json_get_string(spec, "cwd", "/");
+  if (chdir(cwd) < 0) {
+    if (errno != ENOENT || mkdir_all(cwd, 0755) < 0 || chdir(cwd) < 0)
+      child_fail(125, "cannot change to the working directory %s: %s", cwd, strerror(errno));
+  }
+
+  apply_identity_and_caps(spec);
+
+  const json_value *args = json_get(spec, "args");
+  const json_value *env = json_get(spec, "env");
+  if (!args || args->type != JSON_ARRAY || args->count == 0) child_fail(125, "no command given");
+  char **argv = calloc(args->count + 1, sizeof *argv);
+  char **envp = calloc((env ? env->count : 0) + 1, sizeof *envp);
+  for (size_t i = 0; i < args->count; i++) argv[i] = args->items[i]->string;
+  for (size_t i = 0; env && i < env->count; i++) envp[i] = env->items[i]->string;
+  /* execvp searches the PATH of the environment it runs in: make it the container's. */
+  clearenv();
+  for (size_t i = 0; envp[i]; i++) putenv(envp[i]);
+  if (!getenv("PATH")) setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execvp(argv[0], argv);
+  if (errno == ENOENT)
+    child_fail(127, "%s: executable file `%s` not found in $PATH: No such file or directory", argv[0], argv[0]);
+  if (errno == EACCES || errno == EISDIR || errno == ENOEXEC)
+    child_fail(126, "%s: cannot execute: %s", argv[0], strerror(errno == EISDIR ? EACCES : errno));
+  child_fail(126, "%s: %s", argv[0], strerror(errno));
+}
+
+static volatile sig_atomic_t child_pid;
+
+static void forward_signal(int sig) {
+  if (child_pid > 0) kill(child_pid, sig);
+}
+
+static int namespace_flags(const json_value *spec) {
+  const json_value *ns = json_get(spec, "namespaces");
+  int flags = CLONE_NEWNS;
+  if (json_get_bool(ns, "pid", 1)) flags |= CLONE_NEWPID;
+  if (json_get_bool(ns, "uts", 1)) flags |= CLONE_NEWUTS;
+  if (json_get_bool(ns, "ipc", 1)) flags |= CLONE_NEWIPC;
+  if (json_get_bool(ns, "net", 1)) flags |= CLONE_NEWNET;
+  if (json_get_bool(ns, "cgroup", 1)) flags |= CLONE_NEWCGROUP;
+  return flags;
+}
+
+static void emit_error(int code, const char *message) {
+  char escaped[2200], line[2400];
+  json_escape_to(escaped, sizeof escaped, message);
+  snprintf(line, sizeof line, "{\"event\":\"error\",\"exitCode\":%d,\"message\":%s}\n", code, escaped);
+  emit(line);
+}
+
+int container_main(void) {
+  char err[1024];
+  char *input = read_fd_all(SPEC_FD, NULL);
+  close(SPEC_FD);
+  if (!input) { emit_error(125, "cannot read the container spec"); return 125; }
+  json_value *spec = json_parse(input, err, sizeof err);
+  free(input);
+  if (!spec) { emit_error(125, err); return 125; }
+  if (!json_get_string(spec, "rootfs", NULL)) { emit_error(125, "the container spec has no rootfs"); return 125; }
+
+  struct child_args a = {.spec = spec};
+  if (pipe2(error_pipe, O_CLOEXEC) < 0 || pipe2(a.go_pipe, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+
+  size_t stack_size = 256 * 1024;
+  char *stack = malloc(stack_size);
+  if (!stack) { emit_error(125, "out of memory"); return 125; }
+  pid_t pid = clone(container_init, stack + stack_size, namespace_flags(spec) | SIGCHLD, &a);
+  if (pid < 0) {
+    snprintf(err, sizeof err, "cannot create the container's namespaces: %s", strerror(errno));
+    emit_error(125, err);
+    return 125;
+  }
+  child_pid = pid;
+  close(error_pipe[1]);
+  close(a.go_pipe[0]);
+
+  struct sigaction sa = {0};
+  sa.sa_handler = forward_signal;
+  sa.sa_flags = SA_RESTART;
+  int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
+
+  if (write_all(a.go_pipe[1], "g", 1) < 0) { kill(pid, SIGKILL); emit_error(125, "cannot start the container"); return 125; }
+  close(a.go_pipe[1]);
+
+  /* Either the exec closes the error pipe (started) or the child reports why it failed. */
+  char report[1100];
+  ssize_t n;
+  size_t got = 0;
+  while ((n = read(error_pipe[0], report + got, sizeof report - 1 - got)) > 0) got += (size_t)n;
+  report[got] = '\0';
+  close(error_pipe[0]);
+  int status;
+  if (got > 0) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    char *space = strchr(report, ' ');
+    int code = atoi(report);
+    emit_error(code ? code : 125, space ? space + 1 : report);
+    return code ? code : 125;
+  }
+  char line[128];
+  snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d}\n", (int)pid);
+  emit(line);
+
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) { emit_error(125, "lost the container process"); return 125; }
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d%s}\n", code,
+           WIFSIGNALED(status) ? ",\"signaled\":true" : "");
+  emit(line);
+  json_free(spec);
+  return code;
+}

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The /etc files tspod provides for a container. With a network namespace of
+ * its own, the host's loopback resolvers (127.0.0.53 and the like) cannot be
+ * reached from inside, so they are left out.
+ */
+export function hostsFile(hostname: string, extra: { ip: string; names: string[] }[] = []): string {
+  const lines = [
+    '127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4',
+    '::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6',
+    ...extra.map((e) => `${e.ip}\t${e.names.join(' ')}`),
+    `127.0.1.1\t${hostname}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function resolvConf(hostResolvConf: string, opts: { ownNetwork: boolean }): string {
+  const lines = hostResolvConf.split('\n').filter((line) => {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (!m) return line.trim() !== '';
+    return !(opts.ownNetwork && (m[1].startsWith('127.') || m[1] === '::1'));
+  });
+  return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/** Write hosts, hostname and resolv.conf into the container's userdata directory. */
+export function writeEtcFiles(userdata: string, hostname: string, ownNetwork: boolean): { destination: string; source: string }[] {
+  fs.mkdirSync(userdata, { recursive: true, mode: 0o700 });
+  let hostResolv = '';
+  try {
+    hostResolv = fs.readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    hostResolv = '';
+  }
+  const files: [string, string][] = [
+    ['hosts', hostsFile(hostname)],
+    ['hostname', `${hostname}\n`],
+    ['resolv.conf', resolvConf(hostResolv, { ownNetwork })],
+  ];
+  return files.map(([name, content]) => {
+    const source = path.join(userdata, name);
+    fs.writeFileSync(source, content, { mode: 0o644 });
+    return { destination: `/etc/${name}`, source };
+  });
+}

@@ -1,0 +1,124 @@
+import { CAPABILITIES } from './capabilities.js';
+
+/**
+ * The container spec the native launcher carries out (native/src/container.c).
+ * TypeScript decides every mount, flag and id here; C only performs them.
+ */
+export interface MountSpec {
+  destination: string;
+  type: string;
+  source?: string;
+  flags?: number;
+  data?: string;
+  /** bind mounts: mount the subtree too, make it read-only, the target is a file */
+  recursive?: boolean;
+  readonly?: boolean;
+  file?: boolean;
+}
+
+export interface ContainerSpec {
+  rootfs: string;
+  readonlyRootfs: boolean;
+  args: string[];
+  env: string[];
+  cwd: string;
+  hostname: string;
+  namespaces: { pid: boolean; net: boolean; ipc: boolean; uts: boolean; cgroup: boolean };
+  user: { uid: number; gid: number; additionalGids: number[] };
+  capabilities: number[];
+  noNewPrivileges: boolean;
+  mounts: MountSpec[];
+  devices: string[];
+  symlinks: { target: string; link: string }[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  loopbackUp: boolean;
+  umask: number;
+}
+
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_STRICTATIME = 1 << 24;
+
+/** Podman's defaults (containers/common pkg/config). */
+export const DEFAULT_MASKED_PATHS = [
+  '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats',
+  '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/fs/selinux', '/sys/dev/block', '/sys/devices/virtual/powercap',
+];
+export const DEFAULT_READONLY_PATHS = ['/proc/asound', '/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const DEFAULT_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface SpecInput {
+  rootfs: string;
+  args: string[];
+  env: string[];
+  cwd: string;
+  hostname: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  capabilities: string[];
+  hostNetwork: boolean;
+  readonlyRootfs: boolean;
+  privileged: boolean;
+  /** files tspod writes for the container: /etc/hosts, /etc/hostname, /etc/resolv.conf */
+  etcFiles: { destination: string; source: string }[];
+  extraMounts: MountSpec[];
+  /** gid 5 (tty) is mapped, so devpts can give it to new terminals */
+  ttyGroupMapped: boolean;
+}
+
+/** The mount table, in the order the kernel needs: /proc first, /dev before its children. */
+export function defaultMounts(input: Pick<SpecInput, 'hostNetwork' | 'ttyGroupMapped' | 'privileged'>): MountSpec[] {
+  const mounts: MountSpec[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', flags: MS_NOSUID | MS_STRICTATIME, data: 'mode=755,size=65536k' },
+    {
+      destination: '/dev/pts', type: 'devpts', source: 'devpts', flags: MS_NOSUID | MS_NOEXEC,
+      data: `newinstance,ptmxmode=0666,mode=0620${input.ttyGroupMapped ? ',gid=5' : ''}`,
+    },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV, data: 'mode=1777,size=65536k' },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV },
+  ];
+  // A new sysfs needs a network namespace of its own; with the host's network, bind the host's /sys.
+  mounts.push(
+    input.hostNetwork
+      ? { destination: '/sys', type: 'bind', source: '/sys', recursive: true, readonly: !input.privileged, flags: MS_NOSUID | MS_NOEXEC | MS_NODEV }
+      : { destination: '/sys', type: 'sysfs', source: 'sysfs', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV | (input.privileged ? 0 : MS_RDONLY) },
+  );
+  return mounts;
+}
+
+export function buildSpec(input: SpecInput): ContainerSpec {
+  const env = input.env.some((e) => e.startsWith('PATH=')) ? input.env : [`PATH=${DEFAULT_PATH}`, ...input.env];
+  return {
+    rootfs: input.rootfs,
+    readonlyRootfs: input.readonlyRootfs,
+    args: input.args,
+    env,
+    cwd: input.cwd,
+    hostname: input.hostname,
+    namespaces: { pid: true, net: !input.hostNetwork, ipc: true, uts: true, cgroup: true },
+    user: input.user,
+    capabilities: input.capabilities.map((c) => CAPABILITIES[c]),
+    noNewPrivileges: !input.privileged,
+    mounts: [
+      ...defaultMounts(input),
+      ...input.etcFiles.map((f) => ({ destination: f.destination, type: 'bind', source: f.source, recursive: false, file: true })),
+      ...input.extraMounts,
+    ],
+    devices: DEFAULT_DEVICES,
+    symlinks: [
+      { target: '/proc/self/fd', link: '/dev/fd' },
+      { target: '/proc/self/fd/0', link: '/dev/stdin' },
+      { target: '/proc/self/fd/1', link: '/dev/stdout' },
+      { target: '/proc/self/fd/2', link: '/dev/stderr' },
+      { target: 'pts/ptmx', link: '/dev/ptmx' },
+    ],
+    maskedPaths: input.privileged ? [] : DEFAULT_MASKED_PATHS,
+    readonlyPaths: input.privileged ? [] : DEFAULT_READONLY_PATHS,
+    loopbackUp: !input.hostNetwork,
+    umask: 0o022,
+  };
+}
