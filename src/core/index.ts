@@ -1,0 +1,27 @@
+/**
+ * The TypeScript face of tspod's WebAssembly core. Importing this module loads no
+ * WebAssembly: the core is compiled on first use (see ./wasm.ts).
+ */
+export { coreLoaded } from './wasm.js';
+export {
+  createDigester,
+  createHasher,
+  Digester,
+  parseDigest,
+  sha256Digest,
+  setDefaultHashImpl,
+  defaultHashImpl,
+  type HashImpl,
+  type Hasher,
+} from './digest.js';
+export {
+  createDecompressStream,
+  decompressChunks,
+  decompressSync,
+  sniffCompression,
+  setDefaultGzipImpl,
+  defaultGzipImpl,
+  WasmDecoder,
+  type Compression,
+  type GzipImpl,
+} from './decompress.js';
