@@ -132,8 +132,10 @@ export function resolveField(receiver: unknown, name: string, where: string): un
   if (hasProperty(obj, name)) return obj[name];
   const marked = mapZero.get(obj);
   if (marked) return marked.zero;
-  const lower = name.toLowerCase();
-  const match = candidateNames(obj).find((k) => k.toLowerCase() === lower);
+  // Podman's JSON keys may be snake_case where the Go field is not (host_id for .HostID).
+  const fold = (k: string) => k.toLowerCase().replace(/_/g, '');
+  const lower = fold(name);
+  const match = candidateNames(obj).find((k) => fold(k) === lower);
   if (match !== undefined) return obj[match];
   if (!/^\p{Lu}/u.test(name)) return undefined; // can only be a map key in Go
   const known = Object.keys(obj).map(goName);

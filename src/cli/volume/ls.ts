@@ -19,9 +19,7 @@ export class VolumeLsCommand extends TspodCommand {
     }
     const { renderFormat } = await import('../../format/index.js');
     const format = this.format ?? 'table {{.Driver}}\t{{.Name}}';
-    let text = renderFormat(format, vols, { headers: { Name: 'VOLUME NAME' }, jsonIndent: 4 });
-    if (this.noheading && format.startsWith('table')) text = text.split('\n').slice(1).join('\n');
-    this.out(text);
+    this.out(renderFormat(format, vols, { headers: { Name: 'VOLUME NAME' }, jsonIndent: 4, noHeading: this.noheading }));
     return 0;
   }
 }
