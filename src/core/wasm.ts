@@ -20,6 +20,7 @@ export interface CoreExports {
   'stream-new'(kind: number): number;
   'stream-in-ptr'(h: number, len: number): number;
   'stream-run'(h: number, len: number, finish: number): number;
+  'stream-member-crc'(h: number): number;
   'stream-out-ptr'(h: number): number;
   'stream-out-len'(h: number): number;
   'stream-error'(h: number): number;
@@ -28,6 +29,8 @@ export interface CoreExports {
 
 export const STREAM_GZIP = 1;
 export const STREAM_ZSTD = 2;
+/** gzip with the CRC32 computed and checked by the host (zlib.crc32, SIMD). */
+export const STREAM_GZIP_HOST_CRC = 3;
 
 let loaded: CoreExports | undefined;
 let loadCount = 0;

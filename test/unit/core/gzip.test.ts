@@ -81,15 +81,28 @@ describe('gzip inflater (differential against gzip and Node zlib)', () => {
     expect(() => decompressSync(Buffer.concat([all, Buffer.from('junk')]), 'gzip')).toThrow(/trailing garbage/);
   });
 
-  it('checks CRC32 and ISIZE', () => {
-    const gz = run('gzip', ['-c'], data.subarray(0, 100_000));
-    const badCrc = Buffer.from(gz);
-    badCrc[badCrc.length - 8] ^= 1;
-    expect(() => decompressSync(badCrc, 'gzip')).toThrow(/CRC32 mismatch/);
-    const badLen = Buffer.from(gz);
-    badLen[badLen.length - 1] ^= 1;
-    expect(() => decompressSync(badLen, 'gzip')).toThrow(/ISIZE/);
-  });
+  for (const coreCrc of [false, true]) {
+    it(`checks CRC32 and ISIZE of every member (CRC32 by ${coreCrc ? 'the core' : 'the host'})`, () => {
+      const one = run('gzip', ['-c'], data.subarray(0, 100_000));
+      const gz = Buffer.concat([one, one]);
+      expect(decompressSync(gz, 'gzip', { coreCrc }).length).toBe(200_000);
+      for (const at of [one.length - 8, gz.length - 8]) {
+        const badCrc = Buffer.from(gz);
+        badCrc[at] ^= 1;
+        expect(() => decompressSync(badCrc, 'gzip', { coreCrc })).toThrow(/CRC32 mismatch/);
+      }
+      for (const at of [one.length - 1, gz.length - 1]) {
+        const badLen = Buffer.from(gz);
+        badLen[at] ^= 1;
+        expect(() => decompressSync(badLen, 'gzip', { coreCrc })).toThrow(/ISIZE/);
+      }
+      // A flipped byte inside a stored block changes the data but not its structure.
+      const d = randomBytes(5000, 1);
+      const stored = zlib.gzipSync(d, { level: 0 });
+      stored[stored.length - 100] ^= 0xff;
+      expect(() => decompressSync(stored, 'gzip', { coreCrc })).toThrow(/CRC32 mismatch/);
+    });
+  }
 
   it('rejects truncation at any point and foreign input', () => {
     const gz = run('gzip', ['-c'], sampleData(30_000, 4));

@@ -15,6 +15,8 @@ use std::alloc::{alloc, dealloc, realloc, Layout};
 
 pub const KIND_GZIP: u32 = 1;
 pub const KIND_ZSTD: u32 = 2;
+/// gzip whose CRC32 the host computes and checks (see stream-member-crc).
+pub const KIND_GZIP_HOST_CRC: u32 = 3;
 
 static mut RET: [u32; 4] = [0; 4];
 
@@ -122,7 +124,8 @@ pub enum Stream {
 #[export_name = "stream-new"]
 pub extern "C" fn stream_new(kind: u32) -> u32 {
     let s = match kind {
-        KIND_GZIP => Stream::Gz(inflate::Inflate::new()),
+        KIND_GZIP => Stream::Gz(inflate::Inflate::new(false)),
+        KIND_GZIP_HOST_CRC => Stream::Gz(inflate::Inflate::new(true)),
         KIND_ZSTD => Stream::Zs(zstd::Zstd::new()),
         _ => return 0,
     };
@@ -137,12 +140,22 @@ pub unsafe extern "C" fn stream_in_ptr(h: u32, len: u32) -> u32 {
     }
 }
 
-/// 1: output ready (read it, then call again with len 0), 0: needs input, 2: finished, -1: error.
+/// 1: output ready (read it, then call again with len 0), 0: needs input, 2: finished,
+/// 3: (host-CRC gzip) output ready and a member ended: check its CRC32 against
+/// stream-member-crc, then call again; -1: error.
 #[export_name = "stream-run"]
 pub unsafe extern "C" fn stream_run(h: u32, len: u32, finish: u32) -> i32 {
     match &mut *(h as *mut Stream) {
         Stream::Gz(g) => g.run(len as usize, finish != 0),
         Stream::Zs(z) => z.run(len as usize, finish != 0),
+    }
+}
+
+#[export_name = "stream-member-crc"]
+pub unsafe extern "C" fn stream_member_crc(h: u32) -> u32 {
+    match &*(h as *mut Stream) {
+        Stream::Gz(g) => g.member_crc,
+        Stream::Zs(_) => 0,
     }
 }
 
@@ -195,7 +208,7 @@ pub unsafe extern "C" fn decompress(kind: u32, ptr: *mut u8, len: usize) -> *mut
         loop {
             let st = stream_run(h, added, 1);
             added = 0;
-            if st == 1 {
+            if st == 1 || st == 3 {
                 let (op, ol) = (stream_out_ptr(h), stream_out_len(h));
                 out.extend_from_slice(core::slice::from_raw_parts(op as *const u8, ol as usize));
             } else if st == 2 {
