@@ -41,7 +41,7 @@ function sh(cmd: string): void {
 const t0 = Date.now();
 const tarPath = path.join(tmp, 'data.tar');
 // tar exits non-zero when head closes the pipe: that is expected.
-sh(`set +o pipefail; tar -cf - -C / usr/lib usr/share usr/bin 2>/dev/null | head -c ${mb * 1_000_000} > ${tarPath}`);
+sh(`set +o pipefail; tar -cf - -C / usr/bin usr/include usr/lib/x86_64-linux-gnu usr/lib/python3 2>/dev/null | head -c ${mb * 1_000_000} > ${tarPath}`);
 sh(`gzip -6 -c ${tarPath} > ${tarPath}.gz`);
 sh(`zstd -q -3 -T1 -c ${tarPath} > ${tarPath}.zst`);
 sh(`zstd -q -3 -T1 --long=27 -c ${tarPath} > ${tarPath}.long.zst`);
