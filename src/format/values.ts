@@ -19,6 +19,7 @@
  * exported, so the object must be a map such as Labels that the caller did not mark).
  */
 import { TemplateExecError } from './errors.js';
+import { goFormatTime, goTimeString, timeMethod } from './gotime.js';
 
 const mapZero = new WeakMap<object, { zero: unknown }>();
 
@@ -125,7 +126,12 @@ export function resolveField(receiver: unknown, name: string, where: string): un
     if (r.found) return r.value;
     return mapZero.get(receiver)?.zero;
   }
-  if (typeof receiver !== 'object' || Array.isArray(receiver) || receiver instanceof Date || receiver instanceof HeaderText) {
+  if (receiver instanceof Date) {
+    const method = timeMethod(receiver, name);
+    if (method) return method;
+    throw new TemplateExecError(`can't evaluate field ${name} in type time.Time (${where} is a time; it has Format, Unix, UnixNano, UTC, Year, Month, Day, ...)`);
+  }
+  if (typeof receiver !== 'object' || Array.isArray(receiver) || receiver instanceof HeaderText) {
     throw new TemplateExecError(`can't evaluate field ${name} in type ${typeName(receiver)} (${where} is not an object)`);
   }
   const obj = receiver as Record<string, unknown>;
@@ -219,20 +225,9 @@ function goExp(s: string): string {
   return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
-function pad2(n: number, w = 2): string {
-  return String(n).padStart(w, '0');
-}
-
 /** time.Time's String(): "2006-01-02 15:04:05.999999999 -0700 MST". */
 export function formatTime(d: Date): string {
-  if (Number.isNaN(d.getTime())) return '<invalid time>';
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const zone = `${sign}${pad2(Math.floor(Math.abs(off) / 60))}${pad2(Math.abs(off) % 60)}`;
-  const ms = d.getMilliseconds();
-  const frac = ms ? '.' + pad2(ms, 3).replace(/0+$/, '') : '';
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
-    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${frac} ${zone} ${off === 0 ? 'UTC' : zone}`;
+  return goTimeString(d);
 }
 
 /** Go's %v (fmt.Sprint of one operand). `undefined` prints as `<nil>` inside values. */
@@ -273,7 +268,7 @@ export function toJSONValue(v: unknown): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
   if (typeof v === 'function' || typeof v === 'symbol') return undefined;
   if (Array.isArray(v)) return v.map((x) => toJSONValue(x) ?? null);
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : goFormatTime(v, '2006-01-02T15:04:05.999999999Z07:00');
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return toJSONValue((v as { toJSON(): unknown }).toJSON());
   const sorted = isMap(v);
   const entries = v instanceof Map ? [...v.entries()].map(([k, x]) => [String(k), x] as const) : Object.entries(v as object);
