@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { MNT_DETACH, native } from '../native/addon.js';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { log } from '../util/log.js';
+import { TspodError } from '../util/errors.js';
 
 /**
  * Which graph driver works here, found by really mounting: kernel overlayfs with
@@ -19,6 +20,19 @@ export interface DriverProbe {
   kernelError?: string;
   fuseError?: string;
   kernel: string;
+}
+
+/**
+ * The driver this store uses: what the probe found, or what --storage-driver
+ * asked for when that is possible here.
+ */
+export function chooseGraphDriver(storageRoot: string, runRoot: string, kernel: string, requested?: string): DriverProbe {
+  const probe = probeGraphDriver(storageRoot, runRoot, kernel);
+  if (requested === undefined || requested === probe.driver) return probe;
+  if (requested === 'vfs') return { driver: 'vfs', nativeOverlay: false, kernel };
+  throw new TspodError(
+    `the overlay storage driver cannot be used here (kernel overlay: ${probe.kernelError ?? 'not tried'}; fuse-overlayfs: ${probe.fuseError ?? 'not tried'}); use --storage-driver vfs or install fuse-overlayfs`,
+  );
 }
 
 export function probeGraphDriver(storageRoot: string, runRoot: string, kernel: string): DriverProbe {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { GlobalContext } from '../cli/context.js';
-import { probeGraphDriver } from '../storage/driver-probe.js';
+import { chooseGraphDriver } from '../storage/driver-probe.js';
 import { parseProcIdMap, type IdMapping } from '../rootless/subid.js';
 import { inspectCgroups } from './cgroups.js';
 import { isRootless, launcherPath } from '../util/paths.js';
@@ -111,7 +111,7 @@ function countEntries(dir: string): number {
 export function gatherInfo(ctx: GlobalContext): InfoReport {
   const kernel = os.release();
   const cg = inspectCgroups();
-  const probe = probeGraphDriver(ctx.storageRoot, ctx.runRoot, kernel);
+  const probe = chooseGraphDriver(ctx.storageRoot, ctx.runRoot, kernel, ctx.storageDriver);
   const rel = osRelease();
   const mem = memInfo();
   fs.mkdirSync(ctx.storageRoot, { recursive: true, mode: 0o700 });

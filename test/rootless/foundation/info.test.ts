@@ -66,6 +66,12 @@ describe('tspod info', () => {
     }
   });
 
+  it('honours --storage-driver vfs', () => {
+    const r = sandbox.run(['--storage-driver', 'vfs', 'info', '--format', '{{.Store.GraphDriverName}}']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('vfs\n');
+  });
+
   it('names the store and runtime paths and the network helpers found', () => {
     const info = infoJson();
     expect(info.store.graphRoot).toBe(path.join(sandbox.home, '.local', 'share', 'tspod'));
