@@ -160,8 +160,12 @@ export function mapNetworkError(err: unknown, registry: string, certDirsHint?: s
     );
   }
   if (isTlsProtocolError(err)) {
+    const msg = e.message ?? '';
+    const reason = /wrong version number|packet length too long|http request/i.test(msg)
+      ? 'it does not answer HTTPS'
+      : (e.reason ?? /:([^:]+):[^:]*$/.exec(msg.split('\n')[0]!.trim())?.[1] ?? msg.split('\n')[0]);
     return new RegistryError(
-      `TLS handshake with registry ${registry} failed (${e.message}); if it serves plain HTTP, use --tls-verify=false or mark it insecure in registries.conf`,
+      `TLS handshake with registry ${registry} failed (${reason}); if it serves plain HTTP, use --tls-verify=false or mark it insecure in registries.conf`,
       info,
     );
   }
@@ -181,5 +185,5 @@ export function mapNetworkError(err: unknown, registry: string, certDirsHint?: s
     case 'EPIPE':
       return new RegistryError(`connection to registry ${registry} was dropped; try again`, info);
   }
-  return new RegistryError(`cannot talk to registry ${registry}: ${e?.message ?? String(err)}`, info);
+  return new RegistryError(`cannot talk to registry ${registry}: ${(e?.message ?? String(err)).split('\n')[0]}`, info);
 }

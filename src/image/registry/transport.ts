@@ -62,7 +62,8 @@ export async function readBody(res: IncomingMessage, limit: number): Promise<Buf
 
 export function drain(res: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
-    if (res.complete || res.destroyed) return resolve();
+    // Always consume: a response whose (empty) body is never read keeps its socket from the pool.
+    if (res.readableEnded || res.destroyed) return resolve();
     res.on('end', resolve);
     res.on('error', () => resolve());
     res.on('close', resolve);

@@ -56,7 +56,7 @@ describe('registry error mapping', () => {
     expect(tls.message).toMatch(/\/etc\/containers\/certs\.d\/r:443\/ca\.crt/);
     expect(tls.message).toMatch(/--tls-verify=false/);
     const proto = mapNetworkError(err('EPROTO', 'ssl3_get_record:wrong version number'), 'r');
-    expect(proto.message).toMatch(/plain HTTP, use --tls-verify=false/);
+    expect(proto.message).toBe('TLS handshake with registry r failed (it does not answer HTTPS); if it serves plain HTTP, use --tls-verify=false or mark it insecure in registries.conf');
     expect(mapNetworkError(err('ENOTFOUND'), 'nowhere').message).toBe('cannot reach registry nowhere: host name not found');
   });
 });

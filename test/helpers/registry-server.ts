@@ -1,0 +1,370 @@
+/**
+ * Real test peers: Debian's docker-registry (distribution 2.8) on 127.0.0.1 with a free
+ * port and temporary storage, in four modes:
+ *   plain  - HTTP, no auth
+ *   basic  - HTTP with htpasswd (bcrypt, made by `htpasswd -Bbn`)
+ *   tls    - HTTPS with a CA and server certificate generated here with openssl
+ *   token  - HTTP with distribution's `auth: token` backed by a tiny RS256 JWT token
+ *            server (node:http on loopback) started here
+ * Works unprivileged (everything under os.tmpdir()); stop() kills and awaits the processes.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+
+export type RegistryMode = 'plain' | 'basic' | 'tls' | 'token';
+
+export interface TokenRequestRecord {
+  account: string | undefined;
+  authenticated: boolean;
+  scopes: string[];
+  granted: Array<{ type: string; name: string; actions: string[] }>;
+  status: number;
+}
+
+export interface TokenServer {
+  url: string;
+  realm: string;
+  service: string;
+  issuer: string;
+  requests: TokenRequestRecord[];
+  stop(): Promise<void>;
+}
+
+export interface RegistryServer {
+  mode: RegistryMode;
+  /** `127.0.0.1:PORT`, the registry name to use in references. */
+  host: string;
+  port: number;
+  /** `http://127.0.0.1:PORT` or `https://...`. */
+  url: string;
+  dir: string;
+  username: string;
+  password: string;
+  /** TLS mode: PEM of the CA that signed the server certificate, and its file. */
+  caCert?: string;
+  caCertPath?: string;
+  token?: TokenServer;
+  /** Last lines docker-registry wrote (for failure messages). */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  mode: RegistryMode;
+  username?: string;
+  password?: string;
+  /** token mode: repositories under this prefix may be pulled anonymously. */
+  publicPrefix?: string;
+  /** token mode: token lifetime in seconds. */
+  tokenExpiresIn?: number;
+}
+
+export function registryAvailable(): boolean {
+  return fs.existsSync(REGISTRY_BIN);
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A CA and a server certificate for 127.0.0.1/localhost, signed by it. */
+export function makeTlsMaterial(dir: string, cn = 'localhost'): { caCert: string; caKey: string; cert: string; key: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=tspod test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', `/CN=${cn}`], dir);
+  fs.writeFileSync(path.join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n');
+  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt',
+    '-days', '2', '-extfile', 'server.ext'], dir);
+  return {
+    caCert: path.join(dir, 'ca.crt'),
+    caKey: path.join(dir, 'ca.key'),
+    cert: path.join(dir, 'server.crt'),
+    key: path.join(dir, 'server.key'),
+  };
+}
+
+// ------------------------------------------------------------------ token server
+
+function base64url(b: Buffer | string): string {
+  return Buffer.from(b).toString('base64url');
+}
+
+/** libtrust's key id (what distribution matches a JWT `kid` against): base32 of sha256(SPKI)[:30], in groups of 4. */
+export function libtrustKeyId(publicKey: crypto.KeyObject): string {
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  const h = crypto.createHash('sha256').update(der).digest().subarray(0, 30);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of h) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += alphabet[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  return out.match(/.{4}/g)!.join(':');
+}
+
+async function startTokenServer(opts: {
+  dir: string;
+  service: string;
+  issuer: string;
+  username: string;
+  password: string;
+  publicPrefix: string;
+  expiresIn: number;
+}): Promise<TokenServer & { certPath: string }> {
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '2',
+    '-subj', '/CN=tspod test token issuer'], opts.dir);
+  const privateKey = crypto.createPrivateKey(fs.readFileSync(path.join(opts.dir, 'token.key')));
+  const kid = libtrustKeyId(crypto.createPublicKey(privateKey));
+  const requests: TokenRequestRecord[] = [];
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    let account: string | undefined;
+    let authenticated = false;
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Basic ')) {
+      const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
+      account = u;
+      if (u !== opts.username || p.join(':') !== opts.password) {
+        requests.push({ account, authenticated: false, scopes, granted: [], status: 401 });
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ details: 'incorrect username or password' }));
+        return;
+      }
+      authenticated = true;
+    }
+    const granted: TokenRequestRecord['granted'] = [];
+    for (const s of scopes) {
+      const parts = s.split(':');
+      if (parts.length < 3) continue;
+      const type = parts[0]!;
+      const actions = parts[parts.length - 1]!.split(',');
+      const name = parts.slice(1, -1).join(':');
+      if (type !== 'repository') continue;
+      const allowed = authenticated ? actions : name.startsWith(opts.publicPrefix) ? actions.filter((a) => a === 'pull') : [];
+      if (allowed.length) granted.push({ type, name, actions: allowed });
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', kid };
+    const claims = {
+      iss: opts.issuer,
+      sub: account ?? '',
+      aud: opts.service,
+      exp: now + opts.expiresIn,
+      nbf: now - 10,
+      iat: now,
+      jti: crypto.randomUUID(),
+      access: granted,
+    };
+    const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+    const sig = crypto.sign('sha256', Buffer.from(signingInput), privateKey);
+    const token = `${signingInput}.${base64url(sig)}`;
+    requests.push({ account, authenticated, scopes, granted, status: 200 });
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ token, access_token: token, expires_in: opts.expiresIn, issued_at: new Date(now * 1000).toISOString() }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    realm: `${url}/token`,
+    service: opts.service,
+    issuer: opts.issuer,
+    requests,
+    certPath: path.join(opts.dir, 'token.crt'),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ------------------------------------------------------------------ registry
+
+function yamlConfig(o: {
+  port: number;
+  storage: string;
+  tls?: { cert: string; key: string };
+  htpasswd?: string;
+  token?: { realm: string; service: string; issuer: string; bundle: string };
+}): string {
+  const lines = [
+    'version: 0.1',
+    'log:',
+    '  level: info',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${o.storage}`,
+    '  delete:',
+    '    enabled: true',
+    '  maintenance:',
+    '    uploadpurging:',
+    '      enabled: false',
+    'http:',
+    `  addr: 127.0.0.1:${o.port}`,
+    '  secret: tspod-test-secret',
+  ];
+  if (o.tls) lines.push('  tls:', `    certificate: ${o.tls.cert}`, `    key: ${o.tls.key}`);
+  if (o.htpasswd) lines.push('auth:', '  htpasswd:', '    realm: tspod-test', `    path: ${o.htpasswd}`);
+  if (o.token) {
+    lines.push('auth:', '  token:', `    realm: ${o.token.realm}`, `    service: ${o.token.service}`, `    issuer: ${o.token.issuer}`,
+      `    rootcertbundle: ${o.token.bundle}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function waitReady(url: string, child: ChildProcess, logs: () => string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: string | undefined;
+  child.once('exit', (code, sig) => {
+    exited = `docker-registry exited (${code ?? sig}) before it was ready:\n${logs()}`;
+  });
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(exited);
+    const ok = await new Promise<boolean>((resolve) => {
+      const mod = url.startsWith('https:') ? https : http;
+      const req = mod.get(`${url}/v2/`, { rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on('error', () => resolve(false));
+      req.setTimeout(1000, () => req.destroy());
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`docker-registry did not become ready at ${url} within ${timeoutMs} ms:\n${logs()}`);
+}
+
+export async function startRegistry(opts: StartOptions): Promise<RegistryServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tspod-registry-${opts.mode}-`));
+  const username = opts.username ?? 'tspoduser';
+  const password = opts.password ?? 'correct horse battery staple';
+  const storage = path.join(dir, 'storage');
+  fs.mkdirSync(storage);
+  let tls: ReturnType<typeof makeTlsMaterial> | undefined;
+  let htpasswd: string | undefined;
+  let token: (TokenServer & { certPath: string }) | undefined;
+  try {
+    if (opts.mode === 'tls') tls = makeTlsMaterial(path.join(dir, 'tls'));
+    if (opts.mode === 'basic') {
+      htpasswd = path.join(dir, 'htpasswd');
+      const line = execFileSync('htpasswd', ['-Bbn', username, password], { encoding: 'utf8' });
+      fs.writeFileSync(htpasswd, line);
+    }
+    if (opts.mode === 'token') {
+      token = await startTokenServer({
+        dir,
+        service: 'tspod-test-registry',
+        issuer: 'tspod-test-issuer',
+        username,
+        password,
+        publicPrefix: opts.publicPrefix ?? 'public/',
+        expiresIn: opts.tokenExpiresIn ?? 300,
+      });
+    }
+  } catch (err) {
+    await token?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = path.join(dir, 'config.yml');
+    fs.writeFileSync(
+      config,
+      yamlConfig({
+        port,
+        storage,
+        ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+        ...(htpasswd ? { htpasswd } : {}),
+        ...(token ? { token: { realm: token.realm, service: token.service, issuer: token.issuer, bundle: token.certPath } } : {}),
+      }),
+    );
+    const child = spawn(REGISTRY_BIN, ['serve', config], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    const onData = (b: Buffer) => {
+      log = (log + b.toString()).slice(-32_768);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const exitP = new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    const scheme = tls ? 'https' : 'http';
+    const url = `${scheme}://127.0.0.1:${port}`;
+    try {
+      await waitReady(url, child, () => log);
+    } catch (err) {
+      child.kill('SIGKILL');
+      await exitP;
+      if (attempt < 3 && /address already in use/.test(log)) continue;
+      await token?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    let stopped = false;
+    return {
+      mode: opts.mode,
+      host: `127.0.0.1:${port}`,
+      port,
+      url,
+      dir,
+      username,
+      password,
+      ...(tls ? { caCert: fs.readFileSync(tls.caCert, 'utf8'), caCertPath: tls.caCert } : {}),
+      ...(token ? { token } : {}),
+      logs: () => log,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exitP;
+        clearTimeout(timer);
+        await token?.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
