@@ -25,6 +25,11 @@ export interface RenderOptions {
   defaultTable?: string;
   /** Indentation of `--format json` (default 4, as `podman info`/`inspect`). */
   jsonIndent?: number;
+  /**
+   * Escape < > & in `--format json` output as \u003c \u003e \u0026, as Go's
+   * json.MarshalIndent (used by podman inspect, info, ps, images) does. Default true.
+   */
+  jsonEscapeHTML?: boolean;
   /** Leave out the header row of a table (`--noheading`). */
   noHeading?: boolean;
   /**
@@ -66,7 +71,7 @@ export function renderFormat(format: string, data: unknown, opts: RenderOptions 
     f = opts.defaultTable.startsWith('table') ? opts.defaultTable : 'table ' + opts.defaultTable;
     if (f.trim() === 'table') throw new TspodError('the default table format of this command is empty');
   }
-  if (isJSONFormat(f)) return toJSON(data, opts.jsonIndent ?? 4) + '\n';
+  if (isJSONFormat(f)) return toJSON(data, opts.jsonIndent ?? 4, opts.jsonEscapeHTML ?? true) + '\n';
 
   const each = opts.each ?? Array.isArray(data);
   const items: unknown[] = each && Array.isArray(data) ? data : [data];

@@ -282,9 +282,17 @@ export function toJSONValue(v: unknown): unknown {
   return out;
 }
 
-/** Compact JSON like Go's json.Encoder with SetEscapeHTML(false), without the newline. */
-export function toJSON(v: unknown, indent = 0): string {
-  return JSON.stringify(toJSONValue(v), null, indent > 0 ? indent : undefined) ?? 'null';
+/**
+ * JSON like Go's encoding/json: compact (as the `json` template function, an Encoder with
+ * SetEscapeHTML(false)) or indented. U+2028 and U+2029 are always escaped, as Go does;
+ * `escapeHTML` also escapes < > & as json.Marshal/MarshalIndent do.
+ */
+export function toJSON(v: unknown, indent = 0, escapeHTML = false): string {
+  let text = JSON.stringify(toJSONValue(v), null, indent > 0 ? indent : undefined) ?? 'null';
+  // These characters can only occur inside JSON strings, so replacing them is safe.
+  text = text.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  if (escapeHTML) text = text.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  return text;
 }
 
 /** Zero value for a missing key in `index` on an unmarked object: '' if all values are strings. */

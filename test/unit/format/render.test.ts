@@ -22,6 +22,13 @@ describe('renderFormat: json', () => {
     expect(renderFormat('{{json .}}', [{ a: 1 }], { jsonIndent: 2 })).toBe('[\n  {\n    "a": 1\n  }\n]\n');
   });
 
+  it('escapes HTML characters like json.MarshalIndent unless told not to', () => {
+    expect(renderFormat('json', { cmd: 'a && b <c>' }, { jsonIndent: 0 })).toBe('{"cmd":"a \\u0026\\u0026 b \\u003cc\\u003e"}\n');
+    expect(renderFormat('json', { cmd: 'a && b' }, { jsonIndent: 0, jsonEscapeHTML: false })).toBe('{"cmd":"a && b"}\n');
+    expect(renderFormat('json', { s: 'x\u2028y' }, { jsonIndent: 0, jsonEscapeHTML: false })).toBe('{"s":"x\\u2028y"}\n');
+    expect(renderFormat('{{json .}}', { cmd: '&' }, { each: false, jsonIndent: 0 })).toBe('{"cmd":"\\u0026"}\n');
+  });
+
   it('sorts map keys and drops undefined fields', () => {
     expect(renderFormat('json', { m: asMap({ z: 1, a: 2 }), u: undefined }, { jsonIndent: 0 })).toBe('{"m":{"a":2,"z":1}}\n');
   });
