@@ -22,6 +22,10 @@ export interface ExecOptions {
   header?: (path: string[]) => string;
 }
 
+/** time.Time methods (gotime.ts): in a header, `.Created.Unix` is headed CREATED. */
+const TIME_METHODS = new Set(['Unix', 'UnixMilli', 'UnixMicro', 'UnixNano', 'Format', 'String', 'UTC', 'Local', 'IsZero',
+  'Year', 'Month', 'Day', 'Hour', 'Minute', 'Second', 'Weekday', 'YearDay']);
+
 /** Stands for the data while a header row is rendered. */
 const HEADER_ROOT = new HeaderText('');
 
@@ -254,7 +258,12 @@ class State {
 
   private evalFieldPath(dot: unknown, receiver: unknown, path: string[], base: string, args: ArgNode[], final: Final): unknown {
     if (this.headerMode && (receiver === HEADER_ROOT || receiver instanceof HeaderText)) {
-      return receiver === HEADER_ROOT ? new HeaderText(this.options.header!(path)) : receiver;
+      if (receiver !== HEADER_ROOT) return receiver;
+      // `.Created.Format "2006"` and `.Created.Unix` head their column with CREATED.
+      let p = path;
+      if (p.length > 1 && (args.length > 1 || final !== NO_FINAL)) p = p.slice(0, -1);
+      while (p.length > 1 && TIME_METHODS.has(p[p.length - 1]!)) p = p.slice(0, -1);
+      return new HeaderText(this.options.header!(p));
     }
     let cur = receiver;
     let where = base === '' ? '.' : base;

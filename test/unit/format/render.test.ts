@@ -92,6 +92,13 @@ describe('renderFormat: tables', () => {
     );
   });
 
+  it('heads method calls with the field they are called on', () => {
+    const rows = [{ created: new Date(Date.UTC(2024, 0, 2)), id: 'x' }];
+    expect(renderFormat('table {{.Created.UTC.Format "2006-01-02"}}\\t{{.Created.Unix}}', rows)).toBe(
+      'CREATED     CREATED\n2024-01-02  1704153600\n',
+    );
+  });
+
   it('uses the default table for the bare word table', () => {
     const opts = { defaultTable: 'table {{.ID}}\\t{{.Image}}', headers: { ID: 'CONTAINER ID' } };
     expect(renderFormat('table', containers.slice(0, 1), opts)).toBe(
