@@ -25,3 +25,5 @@ export {
   type Compression,
   type GzipImpl,
 } from './decompress.js';
+export { readTar, writeTar, tarHeader, normalizeTarPath, whiteoutOf, type TarEntry, type TarHeader, type TarType, type TarWriteEntry, type TarWriteHeader, type Whiteout } from './tar.js';
+export { openLayerStream, compressionForMediaType, mediaTypeFor, type LayerStreamOptions, type LayerStreamResult } from './layer.js';

@@ -1,0 +1,136 @@
+/**
+ * The fused layer pipeline: compressed bytes -> digest check -> decompress ->
+ * diffID check -> tar entries, in one pass, pulled by the consumer (backpressure),
+ * in constant memory: a few MiB plus the zstd window (<= 128 MiB), whatever the size.
+ *
+ * Entries are yielded as the data streams in, so what a consumer writes is
+ * provisional until the iteration finishes: the digests are checked at the end of
+ * the stream and a mismatch throws (after the last entry), as does any corruption.
+ * Callers unpack into a staging directory and commit it only when the loop ends
+ * without an error.
+ */
+import type { Readable } from 'node:stream';
+import { TspodError } from '../util/errors.js';
+import { ByteReader } from './bytes.js';
+import { decompressChunks, sniffCompression, type Compression, type GzipImpl } from './decompress.js';
+import { Digester, type HashImpl } from './digest.js';
+import { readTar, type TarEntry } from './tar.js';
+
+export interface LayerStreamOptions {
+  /** Digest of the compressed blob (`sha256:...`), checked as it streams. */
+  digest?: string;
+  /** Digest of the uncompressed tar (the diffID), checked as it streams. */
+  diffID?: string;
+  /** OCI/Docker layer media type; without it the compression is sniffed from the first bytes. */
+  mediaType?: string;
+  hashImpl?: HashImpl;
+  gzipImpl?: GzipImpl;
+  /** Reject layers that decompress to more than this many bytes (default: no limit). */
+  maxUncompressedSize?: number;
+  /** For messages, e.g. "layer sha256:abcd...". */
+  what?: string;
+  /** Called once at the end with the verified digests and sizes. */
+  onComplete?: (info: LayerStreamResult) => void;
+}
+
+export interface LayerStreamResult {
+  digest: string;
+  diffID: string;
+  compressedSize: number;
+  size: number;
+  compression: Compression;
+}
+
+/** The compression a layer media type implies; throws for media types that are not layers. */
+export function compressionForMediaType(mediaType: string): Compression {
+  const mt = mediaType.trim();
+  if (/^application\/vnd\.oci\.image\.layer(\.nondistributable)?\.v1\.tar$/.test(mt)) return 'none';
+  if (/^application\/vnd\.oci\.image\.layer(\.nondistributable)?\.v1\.tar\+gzip$/.test(mt)) return 'gzip';
+  if (/^application\/vnd\.oci\.image\.layer(\.nondistributable)?\.v1\.tar\+zstd$/.test(mt)) return 'zstd';
+  if (mt === 'application/vnd.docker.image.rootfs.diff.tar.gzip' || mt === 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip') return 'gzip';
+  if (mt === 'application/vnd.docker.image.rootfs.diff.tar') return 'none';
+  throw new TspodError(`Unsupported layer media type "${mediaType}": tspod reads tar layers that are uncompressed, gzip or zstd.`);
+}
+
+export function mediaTypeFor(compression: Compression): string {
+  return compression === 'gzip'
+    ? 'application/vnd.oci.image.layer.v1.tar+gzip'
+    : compression === 'zstd'
+      ? 'application/vnd.oci.image.layer.v1.tar+zstd'
+      : 'application/vnd.oci.image.layer.v1.tar';
+}
+
+/**
+ * Open a layer blob as a stream of tar entries. Each entry's body must be consumed
+ * (or is skipped) before the next entry is requested.
+ */
+export async function* openLayerStream(
+  compressed: AsyncIterable<Uint8Array> | Readable,
+  opts: LayerStreamOptions = {},
+): AsyncGenerator<TarEntry, LayerStreamResult, undefined> {
+  const what = opts.what ?? (opts.digest ? `layer ${opts.digest}` : 'the layer');
+  const digester = new Digester(opts.digest ?? `sha256:${'0'.repeat(64)}`, { impl: opts.hashImpl, what });
+  const differ = new Digester(opts.diffID ?? `sha256:${'0'.repeat(64)}`, { impl: opts.hashImpl, what: `uncompressed ${what}` });
+  let compression: Compression | undefined = opts.mediaType ? compressionForMediaType(opts.mediaType) : undefined;
+  const max = opts.maxUncompressedSize ?? Infinity;
+
+  const source = compressed as AsyncIterable<Uint8Array>;
+  // Stage 1: the compressed bytes, hashed as they pass; sniff the compression if needed.
+  let first: Uint8Array | undefined;
+  const it = source[Symbol.asyncIterator]();
+  if (compression === undefined) {
+    let head = Buffer.alloc(0);
+    while (head.length < 4) {
+      const r = await it.next();
+      if (r.done) break;
+      head = Buffer.concat([head, r.value]);
+    }
+    compression = sniffCompression(head);
+    first = head;
+  }
+  const comp = compression;
+  async function* hashed(): AsyncGenerator<Uint8Array> {
+    if (first && first.length) {
+      digester.update(first);
+      yield first;
+    }
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      digester.update(r.value);
+      yield r.value;
+    }
+  }
+  // Stage 2: decompress; Stage 3: hash the tar stream, bounded.
+  async function* tarBytes(): AsyncGenerator<Uint8Array> {
+    for await (const piece of decompressChunks(hashed(), comp, { gzipImpl: opts.gzipImpl, what })) {
+      differ.update(piece);
+      if (differ.bytes > max) {
+        throw new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
+      }
+      yield piece;
+    }
+  }
+  const reader = new ByteReader(tarBytes());
+  try {
+    yield* readTar(reader, { what });
+    // Drain what follows the end-of-archive marker so both digests cover the whole blob.
+    while ((await reader.readSome(1 << 20)).length > 0) {
+      /* padding after the archive */
+    }
+  } catch (err) {
+    await reader.close().catch(() => undefined);
+    throw err;
+  }
+  const result: LayerStreamResult = {
+    digest: digester.actual(),
+    diffID: differ.actual(),
+    compressedSize: digester.bytes,
+    size: differ.bytes,
+    compression: comp,
+  };
+  if (opts.digest) digester.verify();
+  if (opts.diffID) differ.verify();
+  opts.onComplete?.(result);
+  return result;
+}
