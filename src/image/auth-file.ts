@@ -232,7 +232,11 @@ export function parseCredentialsKey(arg: string, acceptRepositories = true): { k
 }
 
 function loadForWrite(o: AuthOptions): { file: string; content: AuthFileContent } {
-  const file = authFileWritePath(o).path;
+  const { path: file, userSpecified } = authFileWritePath(o);
+  const runtime = env(o).XDG_RUNTIME_DIR;
+  if (!userSpecified && runtime && !fs.existsSync(runtime)) {
+    throw new TspodError(`the directory ${runtime} set by $XDG_RUNTIME_DIR does not exist; create it, unset $XDG_RUNTIME_DIR, or pass --authfile`);
+  }
   return { file, content: readAuthFile({ path: file, legacyFormat: false }) };
 }
 

@@ -31,6 +31,7 @@ function write(rel: string, value: unknown): string {
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-auth-'));
   opts = { env: { XDG_RUNTIME_DIR: path.join(dir, 'run'), XDG_CONFIG_HOME: path.join(dir, 'config') }, homeDir: path.join(dir, 'home'), uid: 1000 };
+  fs.mkdirSync(path.join(dir, 'run'));
 });
 
 afterEach(() => {
@@ -137,6 +138,12 @@ describe('login and logout', () => {
     const file = setCredentials('https://quay.io/', { username: 'u', password: 'p', identityToken: 't' }, opts);
     expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual({ auths: { 'quay.io': { auth: b64('u:p'), identitytoken: 't' } } });
     expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses to invent a missing XDG_RUNTIME_DIR', () => {
+    const missing = { ...opts, env: { ...opts.env, XDG_RUNTIME_DIR: path.join(dir, 'nope') } };
+    expect(() => setCredentials('a.io', { username: 'u', password: 'p' }, missing)).toThrow(/set by \$XDG_RUNTIME_DIR does not exist/);
+    expect(getCredentials('a.io', missing)).toBeUndefined();
   });
 
   it('writes to --authfile when given', () => {
