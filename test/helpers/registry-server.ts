@@ -368,3 +368,123 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
     };
   }
 }
+
+// ------------------------------------------------------------------ fault-injecting proxy
+
+export type ProxyAction =
+  | { kind: 'pass' }
+  /** Answer by itself with this status (e.g. 503), not forwarding. */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  /** Forward, but cut the connection after this many body bytes. */
+  | { kind: 'cut'; afterBytes: number }
+  /** Destroy the connection without answering. */
+  | { kind: 'drop' }
+  /** Forward without the Range/If-Range headers (a server that ignores ranges). */
+  | { kind: 'ignoreRange' }
+  /** Forward, buffering the answer and transforming its body (same headers, fixed Content-Length). */
+  | { kind: 'mutate'; fn: (body: Buffer, status: number) => Buffer }
+  /** Answer with a redirect. */
+  | { kind: 'redirect'; status?: number; location: string };
+
+export interface ProxiedRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  action: ProxyAction['kind'];
+}
+
+export interface FaultProxy {
+  host: string;
+  port: number;
+  requests: ProxiedRequest[];
+  /** Decide what to do with each request; `n` counts earlier requests with the same method and path. */
+  setHook(hook: (req: http.IncomingMessage, n: number) => ProxyAction): void;
+  stop(): Promise<void>;
+}
+
+/** An HTTP proxy on loopback in front of an http `upstream` (`127.0.0.1:PORT`), injecting faults on demand. */
+export async function startFaultProxy(upstream: string, bindHost = '127.0.0.1'): Promise<FaultProxy> {
+  const requests: ProxiedRequest[] = [];
+  const seen = new Map<string, number>();
+  let hook: (req: http.IncomingMessage, n: number) => ProxyAction = () => ({ kind: 'pass' });
+  const [upHost, upPort] = upstream.split(':') as [string, string];
+
+  const server = http.createServer((req, res) => {
+    const key = `${req.method} ${req.url?.split('?')[0]}`;
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    const action = hook(req, n);
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: { ...req.headers }, action: action.kind });
+    if (action.kind === 'status') {
+      req.resume();
+      res.writeHead(action.status, { 'Content-Type': 'application/json', ...action.headers });
+      res.end(action.body ?? '');
+      return;
+    }
+    if (action.kind === 'drop') {
+      req.resume();
+      req.socket.destroy();
+      return;
+    }
+    if (action.kind === 'redirect') {
+      req.resume();
+      res.writeHead(action.status ?? 307, { Location: action.location, 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    const headers = { ...req.headers, host: upstream };
+    if (action.kind === 'ignoreRange') {
+      delete headers.range;
+      delete headers['if-range'];
+    }
+    const up = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers, agent: false }, (ur) => {
+      if (action.kind === 'mutate') {
+        const chunks: Buffer[] = [];
+        ur.on('data', (c: Buffer) => chunks.push(c));
+        ur.on('end', () => {
+          const body = action.fn(Buffer.concat(chunks), ur.statusCode ?? 0);
+          res.writeHead(ur.statusCode ?? 502, { ...ur.headers, 'content-length': String(body.length) });
+          res.end(body);
+        });
+        return;
+      }
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (action.kind === 'cut') {
+        let sent = 0;
+        ur.on('data', (c: Buffer) => {
+          if (sent >= action.afterBytes) return;
+          const part = c.subarray(0, action.afterBytes - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= action.afterBytes) {
+            ur.destroy();
+            // let the partial body reach the client, then cut
+            setTimeout(() => res.socket?.destroy(), 20);
+          }
+        });
+        ur.on('end', () => res.end());
+        return;
+      }
+      ur.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, bindHost, resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    host: `${bindHost}:${port}`,
+    port,
+    requests,
+    setHook(h) {
+      hook = h;
+      seen.clear();
+      requests.length = 0;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
