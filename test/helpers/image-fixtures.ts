@@ -3,6 +3,7 @@
  *   busybox      one gzip layer: /bin/busybox (busybox-static) plus applet symlinks (OCI)
  *   busyboxDocker the same layer as a Docker v2 schema 2 image
  *   busyboxZstd  the same files as a zstd-compressed OCI layer
+ *   busyboxTar   the same files as an uncompressed OCI layer (for tools to compress)
  *   multiLayer   two gzip layers: a hardlink, a setuid file, files of several owners;
  *                then a whiteout (.wh.old.txt) and an opaque directory (data/.wh..wh..opq)
  *   multiArch    an OCI index: linux/<host arch> (busybox) + linux/arm64/v8 (a tiny image)
@@ -53,6 +54,7 @@ export interface Fixtures {
   busybox: BuiltImage;
   busyboxDocker: BuiltImage;
   busyboxZstd: BuiltImage;
+  busyboxTar: BuiltImage;
   multiLayer: BuiltImage;
   multiArch: BuiltIndex;
 }
@@ -153,6 +155,8 @@ export function buildFixtures(dir: string): Fixtures {
   const busybox = makeImage(dir, 'oci', [bbGz], host, ['COPY busybox-static /bin (tspod fixture)']);
   const busyboxDocker = makeImage(dir, 'docker', [{ ...bbGz, mediaType: MediaType.DockerLayerGzip }], host, ['COPY busybox-static /bin (docker format)']);
   const busyboxZstd = makeImage(dir, 'oci', [bbZst], host, ['COPY busybox-static /bin (zstd)']);
+  const bbPlain: BuiltLayer = { digest: bbGz.diffId, diffId: bbGz.diffId, size: fs.statSync(bbTar).size, mediaType: MediaType.OciLayerTar, path: bbTar };
+  const busyboxTar = makeImage(dir, 'oci', [bbPlain], host, ['COPY busybox-static /bin (uncompressed)']);
 
   // --- multi-layer image: base layer
   const base = path.join(dir, 'rootfs-base');
@@ -205,7 +209,7 @@ export function buildFixtures(dir: string): Fixtures {
   );
   const multiArch: BuiltIndex = { index, digest: sha256(index), mediaType: MediaType.OciIndex, images };
 
-  return { dir, busybox, busyboxDocker, busyboxZstd, multiLayer, multiArch };
+  return { dir, busybox, busyboxDocker, busyboxZstd, busyboxTar, multiLayer, multiArch };
 }
 
 export function fileSource(b: BuiltBlob): { size: number; open(): fs.ReadStream } {
