@@ -51,6 +51,9 @@ export interface RegistryServer {
   /** TLS mode: PEM of the CA that signed the server certificate, and its file. */
   caCert?: string;
   caCertPath?: string;
+  /** TLS mode: PEM client certificate and key signed by the same CA (required when clientAuth). */
+  clientCert?: string;
+  clientKey?: string;
   token?: TokenServer;
   /** Last lines docker-registry wrote (for failure messages). */
   logs(): string;
@@ -65,6 +68,10 @@ export interface StartOptions {
   publicPrefix?: string;
   /** token mode: token lifetime in seconds. */
   tokenExpiresIn?: number;
+  /** tls mode: require client certificates signed by the CA (http.tls.clientcas). */
+  clientAuth?: boolean;
+  /** token mode: an OAuth2 refresh token the token server accepts (grant_type=refresh_token). */
+  refreshToken?: string;
 }
 
 export function registryAvailable(): boolean {
@@ -87,7 +94,10 @@ function openssl(args: string[], cwd: string): void {
 }
 
 /** A CA and a server certificate for 127.0.0.1/localhost, signed by it. */
-export function makeTlsMaterial(dir: string, cn = 'localhost'): { caCert: string; caKey: string; cert: string; key: string } {
+export function makeTlsMaterial(
+  dir: string,
+  cn = 'localhost',
+): { caCert: string; caKey: string; cert: string; key: string; clientCert: string; clientKey: string } {
   fs.mkdirSync(dir, { recursive: true });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=tspod test CA',
@@ -97,11 +107,18 @@ export function makeTlsMaterial(dir: string, cn = 'localhost'): { caCert: string
     'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n');
   openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt',
     '-days', '2', '-extfile', 'server.ext'], dir);
+  // a client certificate from the same CA, for registries that require one
+  openssl(['req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=tspod test client'], dir);
+  fs.writeFileSync(path.join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n');
+  openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt',
+    '-days', '2', '-extfile', 'client.ext'], dir);
   return {
     caCert: path.join(dir, 'ca.crt'),
     caKey: path.join(dir, 'ca.key'),
     cert: path.join(dir, 'server.crt'),
     key: path.join(dir, 'server.key'),
+    clientCert: path.join(dir, 'client.crt'),
+    clientKey: path.join(dir, 'client.key'),
   };
 }
 
@@ -138,6 +155,7 @@ async function startTokenServer(opts: {
   password: string;
   publicPrefix: string;
   expiresIn: number;
+  refreshToken: string | undefined;
 }): Promise<TokenServer & { certPath: string }> {
   openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '2',
     '-subj', '/CN=tspod test token issuer'], opts.dir);
@@ -145,13 +163,29 @@ async function startTokenServer(opts: {
   const kid = libtrustKeyId(crypto.createPublicKey(privateKey));
   const requests: TokenRequestRecord[] = [];
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    let params = url.searchParams;
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      params = new URLSearchParams(Buffer.concat(chunks).toString());
+    }
+    const scopes = params.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
     let account: string | undefined;
     let authenticated = false;
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Basic ')) {
+    if (req.method === 'POST') {
+      // OAuth2 refresh-token grant (auth.json "identitytoken")
+      if (params.get('grant_type') !== 'refresh_token' || !opts.refreshToken || params.get('refresh_token') !== opts.refreshToken) {
+        requests.push({ account: undefined, authenticated: false, scopes, granted: [], status: 401 });
+        res.writeHead(401, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_grant' }));
+        return;
+      }
+      account = opts.username;
+      authenticated = true;
+    } else if (auth?.startsWith('Basic ')) {
       const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
       account = u;
       if (u !== opts.username || p.join(':') !== opts.password) {
@@ -215,7 +249,7 @@ async function startTokenServer(opts: {
 function yamlConfig(o: {
   port: number;
   storage: string;
-  tls?: { cert: string; key: string };
+  tls?: { cert: string; key: string; clientCa?: string };
   htpasswd?: string;
   token?: { realm: string; service: string; issuer: string; bundle: string };
 }): string {
@@ -238,6 +272,7 @@ function yamlConfig(o: {
     '  secret: tspod-test-secret',
   ];
   if (o.tls) lines.push('  tls:', `    certificate: ${o.tls.cert}`, `    key: ${o.tls.key}`);
+  if (o.tls?.clientCa) lines.push('    clientcas:', `      - ${o.tls.clientCa}`);
   if (o.htpasswd) lines.push('auth:', '  htpasswd:', '    realm: tspod-test', `    path: ${o.htpasswd}`);
   if (o.token) {
     lines.push('auth:', '  token:', `    realm: ${o.token.realm}`, `    service: ${o.token.service}`, `    issuer: ${o.token.issuer}`,
@@ -246,7 +281,7 @@ function yamlConfig(o: {
   return `${lines.join('\n')}\n`;
 }
 
-async function waitReady(url: string, child: ChildProcess, logs: () => string, timeoutMs = 15_000): Promise<void> {
+async function waitReady(url: string, child: ChildProcess, logs: () => string, tcpOnly: boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: string | undefined;
   child.once('exit', (code, sig) => {
@@ -254,7 +289,18 @@ async function waitReady(url: string, child: ChildProcess, logs: () => string, t
   });
   while (Date.now() < deadline) {
     if (exited) throw new Error(exited);
+    // A registry requiring client certificates refuses anonymous TLS probes: with
+    // clientcas, readiness is the listening socket; otherwise an HTTP answer on /v2/.
     const ok = await new Promise<boolean>((resolve) => {
+      if (tcpOnly) {
+        const u = new URL(url);
+        const sock = net.connect(Number(u.port), u.hostname, () => {
+          sock.destroy();
+          resolve(true);
+        });
+        sock.on('error', () => resolve(false));
+        return;
+      }
       const mod = url.startsWith('https:') ? https : http;
       const req = mod.get(`${url}/v2/`, { rejectUnauthorized: false, agent: false }, (res) => {
         res.resume();
@@ -295,6 +341,7 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
         password,
         publicPrefix: opts.publicPrefix ?? 'public/',
         expiresIn: opts.tokenExpiresIn ?? 300,
+        refreshToken: opts.refreshToken,
       });
     }
   } catch (err) {
@@ -311,7 +358,7 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
       yamlConfig({
         port,
         storage,
-        ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+        ...(tls ? { tls: { cert: tls.cert, key: tls.key, ...(opts.clientAuth ? { clientCa: tls.caCert } : {}) } } : {}),
         ...(htpasswd ? { htpasswd } : {}),
         ...(token ? { token: { realm: token.realm, service: token.service, issuer: token.issuer, bundle: token.certPath } } : {}),
       }),
@@ -334,7 +381,7 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
     const scheme = tls ? 'https' : 'http';
     const url = `${scheme}://127.0.0.1:${port}`;
     try {
-      await waitReady(url, child, () => log);
+      await waitReady(url, child, () => log.slice(-4000), !!(tls && opts.clientAuth));
     } catch (err) {
       child.kill('SIGKILL');
       await exitP;
@@ -352,7 +399,14 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
       dir,
       username,
       password,
-      ...(tls ? { caCert: fs.readFileSync(tls.caCert, 'utf8'), caCertPath: tls.caCert } : {}),
+      ...(tls
+        ? {
+            caCert: fs.readFileSync(tls.caCert, 'utf8'),
+            caCertPath: tls.caCert,
+            clientCert: fs.readFileSync(tls.clientCert, 'utf8'),
+            clientKey: fs.readFileSync(tls.clientKey, 'utf8'),
+          }
+        : {}),
       ...(token ? { token } : {}),
       logs: () => log,
       async stop() {

@@ -148,12 +148,38 @@ export function isTlsProtocolError(err: unknown): boolean {
 }
 
 /** Map a network-level failure (no HTTP answer) to a RegistryError. */
-export function mapNetworkError(err: unknown, registry: string, certDirsHint?: string): RegistryError {
+/** Where TLS material is looked for, to name it in messages. */
+export interface TlsHints {
+  /** e.g. `/home/u/.config/containers/certs.d/r:5000/ca.crt or /etc/containers/certs.d/r:5000/ca.crt` */
+  caPaths?: string;
+  /** The certs.d directory a client certificate belongs in. */
+  clientCertDir?: string;
+  /** Whether a client certificate was presented. */
+  clientCertLoaded?: boolean;
+}
+
+/** The server rejected the handshake at the client-certificate step (TLS 1.2 or 1.3 alerts). */
+export function isClientCertRejection(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code ?? '';
+  return /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|ACCESS_DENIED)$/.test(code);
+}
+
+export function mapNetworkError(err: unknown, registry: string, hints: TlsHints | string = {}): RegistryError {
+  const h: TlsHints = typeof hints === 'string' ? { caPaths: hints } : hints;
   const e = err as NodeJS.ErrnoException & { reason?: string };
   const code = e?.code;
   const info = { registry, status: 0, ...(code ? { code } : {}), cause: err };
+  if (isClientCertRejection(err)) {
+    const dir = h.clientCertDir ?? `$HOME/.config/containers/certs.d/${registry}`;
+    return new RegistryError(
+      h.clientCertLoaded
+        ? `registry ${registry} rejected the TLS client certificate from ${dir}/; replace client.cert and client.key with ones it accepts`
+        : `registry ${registry} requires a TLS client certificate; put client.cert and client.key in ${dir}/`,
+      info,
+    );
+  }
   if (isTlsVerifyError(err)) {
-    const where = certDirsHint ?? `$HOME/.config/containers/certs.d/${registry}/ca.crt or /etc/containers/certs.d/${registry}/ca.crt`;
+    const where = h.caPaths ?? `$HOME/.config/containers/certs.d/${registry}/ca.crt or /etc/containers/certs.d/${registry}/ca.crt`;
     return new RegistryError(
       `cannot verify the TLS certificate of registry ${registry} (${code}: ${e.reason ?? e.message}); put its CA certificate in ${where}, or use --tls-verify=false if you trust this network`,
       info,

@@ -16,7 +16,7 @@ import {
   mapRegistryError,
 } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, backoffDelay, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep } from './retry.js';
-import { loadTlsMaterial, defaultCertDirs } from './tls.js';
+import { type TlsMaterial, defaultCertDirs, loadTlsMaterial } from './tls.js';
 import { TokenCache, defaultTokenCache, tokenCacheKey, tokenExpiry } from './token-cache.js';
 import type { Credentials, RegistryClientOptions } from './types.js';
 import { type Challenge, findChallenge, parseWwwAuthenticate } from './www-authenticate.js';
@@ -82,6 +82,7 @@ export class Transport {
   private readonly idleTimeoutMs: number;
   private readonly userAgent: string;
   private readonly certDirs: readonly string[];
+  private readonly tlsm: TlsMaterial;
   private readonly opts: RegistryClientOptions;
   private base: URL | undefined;
   private pinging: Promise<void> | undefined;
@@ -102,6 +103,7 @@ export class Transport {
     this.userAgent = opts.userAgent ?? 'tspod';
     this.certDirs = opts.certDirs ?? defaultCertDirs();
     const tlsm = loadTlsMaterial(this.host, this.certDirs);
+    this.tlsm = tlsm;
     this.httpsAgent = new https.Agent({
       keepAlive: true,
       maxSockets: 8,
@@ -131,13 +133,13 @@ export class Transport {
     return this.challenge.scheme === 'basic' || this.challenge.scheme === 'bearer' ? this.challenge.scheme : 'other';
   }
 
-  private certHint(): string {
-    return this.certDirs.map((d) => `${d}/${this.host}/ca.crt`).join(' or ');
-  }
-
   private netError(err: unknown, registry = this.registry): RegistryError {
     if (err instanceof RegistryError) return err;
-    return mapNetworkError(err, registry, this.certHint());
+    return mapNetworkError(err, registry, {
+      caPaths: this.certDirs.map((d) => `${d}/${this.host}/ca.crt`).join(' or '),
+      clientCertDir: this.tlsm.dir ?? (this.certDirs[0] ? `${this.certDirs[0]}/${this.host}` : undefined),
+      clientCertLoaded: !!this.tlsm.cert,
+    });
   }
 
   /** Send one HTTP request (no auth, redirects or retries). */

@@ -25,7 +25,7 @@ function client(reg: RegistryServer, credentials?: CredentialsProvider, tokenCac
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-reg-auth-'));
   fx = buildFixtures(path.join(tmp, 'fixtures'));
-  [basic, token] = await Promise.all([startRegistry({ mode: 'basic' }), startRegistry({ mode: 'token' })]);
+  [basic, token] = await Promise.all([startRegistry({ mode: 'basic' }), startRegistry({ mode: 'token', refreshToken: 'refresh-token-123' })]);
 });
 
 afterAll(async () => {
@@ -133,5 +133,16 @@ describe('bearer tokens (distribution token auth + RS256 token server)', { timeo
     const m = await c.getManifest({ repository: 'private/busybox', tag: 'v1' });
     expect(m.digest).toBe(fx.busybox.manifestDigest);
     expect(token.token!.requests.length).toBe(n + 1);
+  });
+
+  it('exchanges an identity token (OAuth2 refresh token) for access tokens', async () => {
+    const c = client(token, () => ({ identityToken: 'refresh-token-123' }));
+    const m = await c.getManifest({ repository: 'private/busybox', tag: 'v1' });
+    expect(m.digest).toBe(fx.busybox.manifestDigest);
+    const last = token.token!.requests.at(-1)!;
+    expect(last.authenticated).toBe(true);
+    expect(last.scopes).toEqual(['repository:private/busybox:pull']);
+    const bad = client(token, () => ({ identityToken: 'stale' }));
+    await expect(bad.getManifest({ repository: 'private/busybox', tag: 'v1' })).rejects.toThrow(/^unauthorized: invalid username\/password/);
   });
 });

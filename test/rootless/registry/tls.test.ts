@@ -70,3 +70,43 @@ describe('TLS registry', { timeout: 30_000 }, () => {
     await expect(c.ping()).rejects.toThrow(/^cannot verify the TLS certificate/);
   });
 });
+
+describe('TLS registry requiring client certificates', { timeout: 30_000 }, () => {
+  let mreg: RegistryServer;
+  beforeAll(async () => {
+    mreg = await startRegistry({ mode: 'tls', clientAuth: true });
+  });
+  afterAll(async () => {
+    await mreg?.stop();
+  });
+
+  function certsDir(name: string, withClientCert: boolean): string {
+    const d = path.join(tmp, name);
+    fs.mkdirSync(path.join(d, mreg.host), { recursive: true });
+    fs.writeFileSync(path.join(d, mreg.host, 'ca.crt'), mreg.caCert!);
+    if (withClientCert) {
+      fs.writeFileSync(path.join(d, mreg.host, 'client.cert'), mreg.clientCert!);
+      fs.writeFileSync(path.join(d, mreg.host, 'client.key'), mreg.clientKey!);
+    }
+    return d;
+  }
+
+  it('presents certs.d/<host>/client.cert + client.key', async () => {
+    const c = new RegistryClient({ registry: mreg.host, certDirs: [certsDir('mtls-ok', true)] });
+    clients.push(c);
+    expect(await c.ping()).toEqual({ scheme: 'https', auth: 'none' });
+    expect(await pushImage(c, 'mtls/busybox', 'v1', fx.busybox)).toBe(fx.busybox.manifestDigest);
+    expect((await c.getManifest({ repository: 'mtls/busybox', tag: 'v1' })).digest).toBe(fx.busybox.manifestDigest);
+  });
+
+  it('says a client certificate is needed when none is configured', async () => {
+    const dir = certsDir('mtls-none', false);
+    const c = new RegistryClient({ registry: mreg.host, certDirs: [dir], retry: { maxAttempts: 1 } });
+    clients.push(c);
+    const err = await c.ping().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RegistryError);
+    expect((err as Error).message).toBe(
+      `registry ${mreg.host} requires a TLS client certificate; put client.cert and client.key in ${dir}/${mreg.host}/`,
+    );
+  });
+});

@@ -60,3 +60,15 @@ describe('registry error mapping', () => {
     expect(mapNetworkError(err('ENOTFOUND'), 'nowhere').message).toBe('cannot reach registry nowhere: host name not found');
   });
 });
+
+describe('client certificate rejections', () => {
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  it('asks for a client certificate when none was presented', () => {
+    expect(mapNetworkError(err('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), 'r:1', { clientCertDir: '/c/r:1' }).message).toBe(
+      'registry r:1 requires a TLS client certificate; put client.cert and client.key in /c/r:1/',
+    );
+    expect(mapNetworkError(err('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), 'r:1', { clientCertDir: '/c/r:1', clientCertLoaded: true }).message).toMatch(
+      /^registry r:1 rejected the TLS client certificate from \/c\/r:1\//,
+    );
+  });
+});
