@@ -76,6 +76,19 @@ const csources = [
   'decompress/zstd_ddict.c',
   'decompress/zstd_decompress.c',
   'decompress/zstd_decompress_block.c',
+  'compress/fse_compress.c',
+  'compress/hist.c',
+  'compress/huf_compress.c',
+  'compress/zstd_compress.c',
+  'compress/zstd_compress_literals.c',
+  'compress/zstd_compress_sequences.c',
+  'compress/zstd_compress_superblock.c',
+  'compress/zstd_double_fast.c',
+  'compress/zstd_fast.c',
+  'compress/zstd_lazy.c',
+  'compress/zstd_ldm.c',
+  'compress/zstd_opt.c',
+  'compress/zstd_preSplit.c',
 ].map((f) => path.join(zlib, f));
 csources.push(path.join(here, 'csys', 'shim.c'));
 const cflags = [
@@ -99,7 +112,6 @@ const cflags = [
   '-DZSTD_DISABLE_ASM',
   '-DZSTD_LEGACY_SUPPORT=0',
   '-DZSTD_TRACE=0',
-  '-DZSTD_MULTITHREAD=0',
   '-DXXH_NAMESPACE=ZSTD_',
 ];
 const objs = [];

@@ -27,3 +27,5 @@ export {
 } from './decompress.js';
 export { readTar, writeTar, tarHeader, normalizeTarPath, whiteoutOf, type TarEntry, type TarHeader, type TarType, type TarWriteEntry, type TarWriteHeader, type Whiteout } from './tar.js';
 export { openLayerStream, compressionForMediaType, mediaTypeFor, type LayerStreamOptions, type LayerStreamResult } from './layer.js';
+export { compressChunks, type CompressOptions } from './compress.js';
+export { createLayerFromDiff, diffEntries, type DiffSource, type DiffOptions, type LayerFromDiffOptions, type LayerFromDiffResult } from './diff.js';

@@ -18,6 +18,7 @@ export interface CoreExports {
   'sha256-update'(h: number, ptr: number, len: number): void;
   'sha256-finish'(h: number, out: number): void;
   'stream-new'(kind: number): number;
+  'zstd-compress-new'(level: number): number;
   'stream-in-ptr'(h: number, len: number): number;
   'stream-run'(h: number, len: number, finish: number): number;
   'stream-member-crc'(h: number): number;

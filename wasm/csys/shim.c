@@ -13,3 +13,8 @@ ZSTD_DStream *tspod_zstd_create(ZSTD_allocFunction a, ZSTD_freeFunction f) {
     ZSTD_customMem mem = { a, f, NULL };
     return ZSTD_createDStream_advanced(mem);
 }
+
+ZSTD_CStream *tspod_zstd_create_c(ZSTD_allocFunction a, ZSTD_freeFunction f) {
+    ZSTD_customMem mem = { a, f, NULL };
+    return ZSTD_createCStream_advanced(mem);
+}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compressChunks } from '../../../src/core/compress.js';
 import { decompressChunks, decompressSync, WasmDecoder } from '../../../src/core/decompress.js';
 import { TspodError } from '../../../src/util/errors.js';
 import { randomBytes, rng, run, sampleData, splitRandom } from './helpers.js';
@@ -106,4 +107,22 @@ describe('zstd decoder (differential against the zstd CLI)', () => {
     expect(total).toBe(50_000_000);
     expect(pieces).toBeGreaterThan(150);
   });
+
+  for (const level of [1, 3, 19]) {
+    it(`compressor at level ${level}: the zstd CLI decodes it, with a content checksum`, async () => {
+      const d = sampleData(1_000_000, level);
+      async function* src() {
+        yield* splitRandom(d, level);
+      }
+      const parts: Buffer[] = [];
+      for await (const p of compressChunks(src(), 'zstd', { level })) parts.push(p);
+      const z = Buffer.concat(parts);
+      expect(z.length).toBeLessThan(d.length);
+      expect(run('zstd', ['-q', '-dc'], z).equals(d)).toBe(true);
+      // Frame header descriptor: Content_Checksum_flag (bit 2) is set.
+      expect(z.readUInt32LE(0)).toBe(0xfd2fb528);
+      expect(z[4] & 4).toBe(4);
+      expect(decompressSync(z, 'zstd').equals(d)).toBe(true);
+    });
+  }
 });

@@ -10,6 +10,7 @@ mod inflate;
 mod libc;
 mod sha256;
 mod zstd;
+mod zstd_enc;
 
 use std::alloc::{alloc, dealloc, realloc, Layout};
 
@@ -119,6 +120,13 @@ pub unsafe extern "C" fn sha256_post(r: *mut u32) {
 pub enum Stream {
     Gz(inflate::Inflate),
     Zs(zstd::Zstd),
+    Ze(zstd_enc::ZstdEnc),
+}
+
+/// A zstd compression stream (content checksums on), driven by the stream-* functions.
+#[export_name = "zstd-compress-new"]
+pub extern "C" fn zstd_compress_new(level: i32) -> u32 {
+    Box::into_raw(Box::new(Stream::Ze(zstd_enc::ZstdEnc::new(level)))) as u32
 }
 
 #[export_name = "stream-new"]
@@ -137,6 +145,7 @@ pub unsafe extern "C" fn stream_in_ptr(h: u32, len: u32) -> u32 {
     match &mut *(h as *mut Stream) {
         Stream::Gz(g) => g.in_ptr(len as usize) as u32,
         Stream::Zs(z) => z.in_ptr(len as usize) as u32,
+        Stream::Ze(z) => z.in_ptr(len as usize) as u32,
     }
 }
 
@@ -148,6 +157,7 @@ pub unsafe extern "C" fn stream_run(h: u32, len: u32, finish: u32) -> i32 {
     match &mut *(h as *mut Stream) {
         Stream::Gz(g) => g.run(len as usize, finish != 0),
         Stream::Zs(z) => z.run(len as usize, finish != 0),
+        Stream::Ze(z) => z.run(len as usize, finish != 0),
     }
 }
 
@@ -155,7 +165,7 @@ pub unsafe extern "C" fn stream_run(h: u32, len: u32, finish: u32) -> i32 {
 pub unsafe extern "C" fn stream_member_crc(h: u32) -> u32 {
     match &*(h as *mut Stream) {
         Stream::Gz(g) => g.member_crc,
-        Stream::Zs(_) => 0,
+        _ => 0,
     }
 }
 
@@ -164,6 +174,7 @@ pub unsafe extern "C" fn stream_out_ptr(h: u32) -> u32 {
     match &*(h as *mut Stream) {
         Stream::Gz(g) => g.out().0 as u32,
         Stream::Zs(z) => z.out().0 as u32,
+        Stream::Ze(z) => z.out().0 as u32,
     }
 }
 
@@ -172,6 +183,7 @@ pub unsafe extern "C" fn stream_out_len(h: u32) -> u32 {
     match &*(h as *mut Stream) {
         Stream::Gz(g) => g.out().1 as u32,
         Stream::Zs(z) => z.out().1 as u32,
+        Stream::Ze(z) => z.out().1 as u32,
     }
 }
 
@@ -180,6 +192,7 @@ pub unsafe extern "C" fn stream_error(h: u32) -> *mut u32 {
     let e = match &*(h as *mut Stream) {
         Stream::Gz(g) => &g.err,
         Stream::Zs(z) => &z.err,
+        Stream::Ze(z) => &z.err,
     };
     let r = ret_area();
     *r = e.as_ptr() as u32;
