@@ -486,7 +486,8 @@ export async function startFaultProxy(upstream: string, bindHost = '127.0.0.1'):
       res.end();
       return;
     }
-    const headers = { ...req.headers, host: upstream };
+    // Keep the client's Host: the registry builds upload Locations from it, so they point back here.
+    const headers = { ...req.headers };
     if (action.kind === 'ignoreRange') {
       delete headers.range;
       delete headers['if-range'];

@@ -14,7 +14,7 @@ import { isDigest, parseManifest, schema1Error } from '../manifest.js';
 import { MANIFEST_ACCEPT, isImageManifestMediaType, isIndexMediaType, isSchema1MediaType, stripParams } from '../media-types.js';
 import { digestBytes, newDigester, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
-import { backoffDelay, isRetryableNetworkError, sleep } from './retry.js';
+import { backoffDelay, isRetryableNetworkError, isRetryableStatus, sleep } from './retry.js';
 import { Transport, drain, readBody } from './transport.js';
 import type {
   BlobSource,
@@ -240,6 +240,7 @@ export class RegistryClient {
     const policy = this.transport.policy;
     const debug = (m: string) => this.onDebug?.(m);
     const self = this;
+    let current = first; // the response being read, destroyed when the stream closes
 
     async function* body(): AsyncGenerator<Buffer> {
       const digester = verify ? newDigester(algorithm) : undefined;
@@ -308,6 +309,7 @@ export class RegistryClient {
             const from = Math.max(0, pos - Math.min(tail.length, RESUME_OVERLAP));
             debug(`blob ${digest}: connection lost at ${pos}; resuming from ${from} (attempt ${resumes}/${maxResume})`);
             res = await self.openBlob(repo, digest, from, etag);
+            current = res;
             if (res.statusCode === 206) {
               const cr = String(res.headers['content-range'] ?? '');
               const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim());
@@ -336,7 +338,10 @@ export class RegistryClient {
         res.destroy();
       }
     }
-    return Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
+    const out = Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
+    // A stream destroyed before it was ever read never runs the generator's finally.
+    out.once('close', () => current.destroy());
+    return out;
   }
 
   /**
@@ -382,7 +387,7 @@ export class RegistryClient {
   async putBlob(repository: string, source: BlobSource, opts: PutBlobOptions = {}): Promise<PutBlobResult> {
     const repo = this.name({ repository });
     const size = source instanceof Uint8Array ? source.length : source.size;
-    let digest = opts.digest;
+    const digest = opts.digest;
     if (digest) parseDigest(digest);
     const subject = `${this.registry}/${repo}@${digest ?? 'new blob'}`;
     if (digest && !opts.skipExistsCheck) {
@@ -399,11 +404,40 @@ export class RegistryClient {
         break;
       }
     }
-    location ??= await this.startUpload(repo, subject);
+    // A failed upload session is abandoned and the upload started again (the source is
+    // re-openable), within the retry policy.
+    for (let attempt = 1; ; attempt++) {
+      const start = location ?? (await this.startUpload(repo, subject));
+      try {
+        return await this.upload(repo, source, size, digest, opts.chunkSize, start, subject);
+      } catch (err) {
+        location = undefined;
+        const retryable =
+          err instanceof RegistryError &&
+          (err.status === 0 ? isRetryableNetworkError(err.cause) : isRetryableStatus(err.status) || err.code === 'BLOB_UPLOAD_UNKNOWN');
+        if (!retryable || attempt >= this.transport.policy.maxAttempts) throw err;
+        const d = backoffDelay(this.transport.policy, attempt + 1);
+        this.onDebug?.(`upload of ${subject} failed (${(err as Error).message}); restarting it in ${d} ms`);
+        await sleep(d);
+      }
+    }
+  }
+
+  private async upload(
+    repo: string,
+    source: BlobSource,
+    size: number,
+    expectedDigest: string | undefined,
+    chunkSize: number | undefined,
+    startLocation: string,
+    subject: string,
+  ): Promise<PutBlobResult> {
+    let digest = expectedDigest;
+    let location = startLocation;
     const base = this.transport.baseUrl!;
     const open = (): Readable => (source instanceof Uint8Array ? Readable.from([Buffer.from(source)]) : source.open());
 
-    const chunked = opts.chunkSize !== undefined && opts.chunkSize > 0 && size > 0;
+    const chunked = chunkSize !== undefined && chunkSize > 0 && size > 0;
     if (!chunked) {
       if (!digest) {
         const d = newDigester();
@@ -425,13 +459,12 @@ export class RegistryClient {
       return { digest, size, via: 'uploaded' };
     }
 
-    const chunkSize = opts.chunkSize!;
     const reader = new ChunkReader(open());
     const d = newDigester(digest ? parseDigest(digest).algorithm : 'sha256');
     let offset = 0;
     try {
       while (offset < size) {
-        const chunk = await reader.read(Math.min(chunkSize, size - offset));
+        const chunk = await reader.read(Math.min(chunkSize!, size - offset));
         if (chunk.length === 0) break;
         d.update(chunk);
         const res = await this.transport.request({

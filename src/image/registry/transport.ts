@@ -83,6 +83,7 @@ export class Transport {
   private readonly userAgent: string;
   private readonly certDirs: readonly string[];
   private readonly tlsm: TlsMaterial;
+  private readonly inflightTokens = new Map<string, Promise<string>>();
   private readonly opts: RegistryClientOptions;
   private base: URL | undefined;
   private pinging: Promise<void> | undefined;
@@ -267,9 +268,18 @@ export class Transport {
       } else {
         this.tokenCache.delete(key);
       }
-      const { token, expiresAt } = await this.fetchToken(realm, ch.params.service, scopes);
-      this.tokenCache.set(key, token, expiresAt);
-      return `Bearer ${token}`;
+      // Concurrent requests needing the same token share one fetch.
+      let p = this.inflightTokens.get(key);
+      if (!p) {
+        p = this.fetchToken(realm, ch.params.service, scopes)
+          .then(({ token, expiresAt }) => {
+            this.tokenCache.set(key, token, expiresAt);
+            return token;
+          })
+          .finally(() => this.inflightTokens.delete(key));
+        this.inflightTokens.set(key, p);
+      }
+      return `Bearer ${await p}`;
     }
     return undefined;
   }

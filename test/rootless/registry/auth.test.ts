@@ -145,4 +145,26 @@ describe('bearer tokens (distribution token auth + RS256 token server)', { timeo
     const bad = client(token, () => ({ identityToken: 'stale' }));
     await expect(bad.getManifest({ repository: 'private/busybox', tag: 'v1' })).rejects.toThrow(/^unauthorized: invalid username\/password/);
   });
+
+  it('fetches a new token once the cached one has expired', async () => {
+    let now = Date.now();
+    const cache = new TokenCache(() => now);
+    const c = client(token, creds, cache);
+    await c.getManifest({ repository: 'private/busybox', tag: 'v1' });
+    const n = token.token!.requests.length;
+    await c.getManifest({ repository: 'private/busybox', tag: 'v1' });
+    expect(token.token!.requests.length).toBe(n);
+    now += 300_000; // the token server issues 300 s tokens
+    await c.getManifest({ repository: 'private/busybox', tag: 'v1' });
+    expect(token.token!.requests.length).toBe(n + 1);
+  });
+
+  it('shares one token fetch between concurrent requests', async () => {
+    const c = client(token, creds);
+    await c.ping();
+    const n = token.token!.requests.length;
+    const results = await Promise.all(Array.from({ length: 6 }, () => c.headManifest({ repository: 'private/busybox', tag: 'v1' })));
+    expect(results.every((r) => r?.digest === fx.busybox.manifestDigest)).toBe(true);
+    expect(token.token!.requests.length).toBe(n + 1);
+  });
 });

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { RegistryError } from '../../../src/image/registry/errors.js';
@@ -220,5 +221,40 @@ describe('redirects', { timeout: 30_000 }, () => {
     expect(blobReq?.headers.authorization).toMatch(/^Basic /); // the registry itself got the credentials
     expect(storageSeen).toHaveLength(1);
     expect(storageSeen[0]!.authorization).toBeUndefined(); // the other host did not
+  });
+});
+
+describe('upload failures', { timeout: 30_000 }, () => {
+  const isUpload = (req: http.IncomingMessage, method: string) => req.method === method && (req.url ?? '').includes('/blobs/uploads/');
+
+  it('restarts a streamed monolithic upload whose PUT failed with 503', async () => {
+    const data = Buffer.from('streamed upload that fails once\n'.repeat(1000));
+    let puts = 0;
+    proxy.setHook((req) => (isUpload(req, 'PUT') && puts++ === 0 ? { kind: 'status', status: 503 } : { kind: 'pass' }));
+    const c = client();
+    const r = await c.putBlob('faults/upload', { size: data.length, open: () => Readable.from([data.subarray(0, 1000), data.subarray(1000)]) });
+    expect(r.digest).toBe(sha256(data));
+    expect(proxy.requests.filter((q) => q.method === 'POST')).toHaveLength(2); // a new session
+    expect(proxy.requests.filter((q) => q.method === 'PUT').map((q) => q.action)).toEqual(['status', 'pass']);
+    expect(sha256(await collect(await c.getBlob('faults/upload', r.digest)))).toBe(r.digest);
+  });
+
+  it('restarts a chunked upload whose PATCH connection dropped', async () => {
+    const data = Buffer.alloc(200_000, 7);
+    let patches = 0;
+    proxy.setHook((req) => (isUpload(req, 'PATCH') && patches++ === 1 ? { kind: 'drop' } : { kind: 'pass' }));
+    const c = client();
+    const r = await c.putBlob('faults/upload', data, { chunkSize: 64 * 1024 });
+    expect(r).toEqual({ digest: sha256(data), size: data.length, via: 'uploaded' });
+    expect(proxy.requests.filter((q) => q.method === 'POST')).toHaveLength(2);
+    expect(debug.some((m) => /restarting it in/.test(m))).toBe(true);
+    expect((await collect(await c.getBlob('faults/upload', r.digest))).equals(data)).toBe(true);
+  });
+
+  it('does not restart an upload the registry rejects for good', async () => {
+    proxy.setHook((req) => (isUpload(req, 'PUT') ? { kind: 'status', status: 400, body: '{"errors":[{"code":"DIGEST_INVALID","message":"digest invalid"}]}' } : { kind: 'pass' }));
+    const c = client();
+    await expect(c.putBlob('faults/upload', Buffer.from('x'))).rejects.toThrow(/^digest invalid/);
+    expect(proxy.requests.filter((q) => q.method === 'POST')).toHaveLength(1);
   });
 });

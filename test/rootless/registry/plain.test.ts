@@ -175,4 +175,40 @@ describe('plain HTTP registry', { timeout: 30_000 }, () => {
     }
     void net;
   });
+
+  it('releases connections when a blob stream is abandoned half-way (more times than the pool has sockets)', async () => {
+    const l = fx.busybox.layers[0]!;
+    for (let i = 0; i < 12; i++) {
+      const s = await client.getBlob('fixtures/busybox', l.digest, { size: l.size });
+      await new Promise<void>((resolve, reject) => {
+        s.once('data', () => {
+          s.destroy();
+          resolve();
+        });
+        s.once('error', reject);
+      });
+    }
+    for (let i = 0; i < 12; i++) {
+      const s = await client.getBlob('fixtures/busybox', l.digest, { size: l.size });
+      s.destroy(); // never read at all
+      await new Promise((r) => s.once('close', r));
+    }
+    const m = await client.getManifest({ repository: 'fixtures/busybox', tag: 'v1' });
+    expect(m.digest).toBe(fx.busybox.manifestDigest);
+  });
+
+  it('starts a blob at an offset, and stores and serves an empty blob', async () => {
+    const l = fx.busybox.layers[0]!;
+    const whole = fs.readFileSync(l.path);
+    const tail = await collect(await client.getBlob('fixtures/busybox', l.digest, { offset: 1_000_000, size: l.size }));
+    expect(tail.equals(whole.subarray(1_000_000))).toBe(true);
+    const empty = await client.putBlob('fixtures/busybox', Buffer.alloc(0), { chunkSize: 1024 });
+    expect(empty).toEqual({ digest: sha256(''), size: 0, via: 'uploaded' });
+    expect((await collect(await client.getBlob('fixtures/busybox', empty.digest, { size: 0 }))).length).toBe(0);
+  });
+
+  it('refuses a blob whose size is not the expected one', async () => {
+    const l = fx.busybox.layers[0]!;
+    await expect(collect(await client.getBlob('fixtures/busybox', l.digest, { size: l.size + 1 }))).rejects.toThrow(/were expected; the image is corrupt/);
+  });
 });
