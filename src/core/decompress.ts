@@ -7,7 +7,7 @@
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import { TspodError } from '../util/errors.js';
-import { core, mem, readRetString, STREAM_GZIP, STREAM_GZIP_HOST_CRC, STREAM_ZSTD } from './wasm.js';
+import { core, coreGeneration, discardCore, mem, readRetString, STREAM_GZIP, STREAM_GZIP_HOST_CRC, STREAM_ZSTD } from './wasm.js';
 
 /** Node >= 20.15 has zlib.crc32 (SIMD, ~5 GB/s here): the core then leaves CRC32 to it. */
 const hostCrc32 = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
@@ -33,6 +33,7 @@ function corrupt(what: string, detail: string): TspodError {
 /** A decoder instance in the core. Feed it with `feed()`; always `free()` it. */
 export class WasmDecoder {
   private h: number;
+  private readonly gen: number;
   private finished = false;
   private readonly hostCrc: boolean;
   private crc = 0;
@@ -41,6 +42,7 @@ export class WasmDecoder {
   constructor(kind: 'gzip' | 'zstd', what = kind === 'gzip' ? 'gzip data' : 'zstd data', opts: { coreCrc?: boolean } = {}) {
     this.hostCrc = kind === 'gzip' && hostCrc32 !== undefined && !opts.coreCrc;
     this.h = core()['stream-new'](kind === 'zstd' ? STREAM_ZSTD : this.hostCrc ? STREAM_GZIP_HOST_CRC : STREAM_GZIP);
+    this.gen = coreGeneration();
     this.what = what;
   }
 
@@ -53,7 +55,21 @@ export class WasmDecoder {
    * produced, piece by piece. Each piece is a copy the caller owns.
    */
   *feed(chunk: Uint8Array, final: boolean): Generator<Buffer, void, undefined> {
-    if (!this.h) throw new Error('WasmDecoder used after free');
+    try {
+      yield* this.feedInner(chunk, final);
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) {
+        // A trap (e.g. the core ran out of memory): its state is unknown, start afresh.
+        this.h = 0;
+        discardCore();
+        throw new TspodError(`Cannot decompress ${this.what}: the decoder failed (${err.message}); the data may be hostile or too large.`);
+      }
+      throw err;
+    }
+  }
+
+  private *feedInner(chunk: Uint8Array, final: boolean): Generator<Buffer, void, undefined> {
+    if (!this.h || this.gen !== coreGeneration()) throw new Error('WasmDecoder used after free');
     if (this.finished) {
       if (chunk.length > 0) throw corrupt(this.what, 'data after the end of the stream');
       return;
@@ -102,7 +118,7 @@ export class WasmDecoder {
   }
 
   free(): void {
-    if (this.h) {
+    if (this.h && this.gen === coreGeneration()) {
       core()['stream-free'](this.h);
       this.h = 0;
     }

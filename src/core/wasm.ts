@@ -60,6 +60,22 @@ export function core(): CoreExports {
   return loaded;
 }
 
+/**
+ * Drop the instance after a trap (a WebAssembly.RuntimeError leaves its state unknown):
+ * the next use starts a fresh one. Handles into the old instance become invalid.
+ */
+export function discardCore(): void {
+  loaded = undefined;
+  scratch = 0;
+  generation++;
+}
+
+let generation = 0;
+/** Changes whenever the instance is replaced; objects holding handles compare it. */
+export function coreGeneration(): number {
+  return generation;
+}
+
 /** True once the module has been loaded in this process (for tests of laziness). */
 export function coreLoaded(): boolean {
   return loaded !== undefined;
