@@ -378,12 +378,16 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
       if (child.exitCode !== null || child.signalCode !== null) resolve();
       else child.once('exit', () => resolve());
     });
+    // If the test process dies without afterAll, do not leave the registry running.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
     const scheme = tls ? 'https' : 'http';
     const url = `${scheme}://127.0.0.1:${port}`;
     try {
       await waitReady(url, child, () => log.slice(-4000), !!(tls && opts.clientAuth));
     } catch (err) {
       child.kill('SIGKILL');
+      process.off('exit', killOnExit);
       await exitP;
       if (attempt < 3 && /address already in use/.test(log)) continue;
       await token?.stop();
@@ -412,6 +416,7 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
       async stop() {
         if (stopped) return;
         stopped = true;
+        process.off('exit', killOnExit);
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exitP;

@@ -143,7 +143,7 @@ export class RegistryClient {
       res.destroy();
       throw new RegistryError(`manifest of ${subject} is ${len} bytes, more than the ${MANIFEST_SIZE_LIMIT}-byte limit; refusing it`, { registry: this.registry, status: 200 });
     }
-    const bytes = await readBody(res, MANIFEST_SIZE_LIMIT);
+    const bytes = await readBody(res, MANIFEST_SIZE_LIMIT, this.registry);
     const contentType = stripParams(String(res.headers['content-type'] ?? ''));
     if (isSchema1MediaType(contentType)) throw schema1Error();
     if (ref.digest) {
@@ -543,7 +543,7 @@ export class RegistryClient {
         expect: [200],
         ctx: { kind: 'tags', subject: `${this.registry}/${repo}` },
       });
-      const text = (await readBody(res, 16 * 1024 * 1024)).toString('utf8');
+      const text = (await readBody(res, 16 * 1024 * 1024, this.registry)).toString('utf8');
       let doc: { tags?: unknown };
       try {
         doc = JSON.parse(text);

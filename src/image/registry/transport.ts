@@ -46,14 +46,17 @@ export function endpointHost(registry: string): string {
   return registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
 }
 
-export async function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(res: IncomingMessage, limit: number, registry = ''): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of res as AsyncIterable<Buffer>) {
     n += c.length;
     if (n > limit) {
       res.destroy();
-      throw new RegistryError(`registry answer is larger than the ${limit}-byte limit; refusing it`, { registry: '', status: res.statusCode ?? 0 });
+      throw new RegistryError(`registry ${registry || '(unknown)'} sent an answer larger than the ${limit}-byte limit; refusing it`, {
+        registry,
+        status: res.statusCode ?? 0,
+      });
     }
     chunks.push(c);
   }
@@ -103,7 +106,8 @@ export class Transport {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
     this.userAgent = opts.userAgent ?? 'tspod';
     this.certDirs = opts.certDirs ?? defaultCertDirs();
-    const tlsm = loadTlsMaterial(this.host, this.certDirs);
+    // certs.d is keyed by the name users write (docker.io, not registry-1.docker.io), as in containers/image.
+    const tlsm = loadTlsMaterial(this.registry, this.certDirs);
     this.tlsm = tlsm;
     this.httpsAgent = new https.Agent({
       keepAlive: true,
@@ -137,8 +141,8 @@ export class Transport {
   private netError(err: unknown, registry = this.registry): RegistryError {
     if (err instanceof RegistryError) return err;
     return mapNetworkError(err, registry, {
-      caPaths: this.certDirs.map((d) => `${d}/${this.host}/ca.crt`).join(' or '),
-      clientCertDir: this.tlsm.dir ?? (this.certDirs[0] ? `${this.certDirs[0]}/${this.host}` : undefined),
+      caPaths: this.certDirs.map((d) => `${d}/${this.registry}/ca.crt`).join(' or '),
+      clientCertDir: this.tlsm.dir ?? (this.certDirs[0] ? `${this.certDirs[0]}/${this.registry}` : undefined),
       clientCertLoaded: !!this.tlsm.cert,
     });
   }
@@ -201,7 +205,7 @@ export class Transport {
           this.debug(`ping ${url.href}: ${status}, auth ${this.authScheme}`);
           return;
         }
-        const body = (await readBody(res, ERROR_BODY_LIMIT)).toString('utf8');
+        const body = (await readBody(res, ERROR_BODY_LIMIT, this.registry)).toString('utf8');
         throw mapRegistryError(status, body, { registry: this.registry, kind: 'ping' });
       } catch (err) {
         if (err instanceof RegistryError && err.status !== 0) throw err;
@@ -317,7 +321,7 @@ export class Transport {
     } catch (err) {
       throw this.netError(err, `${registry} (token server ${url.host})`);
     }
-    const text = (await readBody(res, ERROR_BODY_LIMIT)).toString('utf8');
+    const text = (await readBody(res, ERROR_BODY_LIMIT, this.registry)).toString('utf8');
     const status = res.statusCode ?? 0;
     if (status !== 200) {
       throw mapRegistryError(status, text, { registry, kind: 'token', subject: scopes.join(' ') || registry, hadCredentials: !!c });
@@ -374,7 +378,7 @@ export class Transport {
         continue;
       }
       if (spec.expect.includes(status)) return res;
-      const body = spec.method === 'HEAD' ? '' : (await readBody(res, ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0))).toString('utf8');
+      const body = spec.method === 'HEAD' ? '' : (await readBody(res, ERROR_BODY_LIMIT, this.registry).catch(() => Buffer.alloc(0))).toString('utf8');
       if (spec.method === 'HEAD') await drain(res);
       throw mapRegistryError(status, body, { registry: this.registry, ...spec.ctx, hadCredentials: !!(await this.credentials()) });
     }

@@ -258,3 +258,19 @@ describe('upload failures', { timeout: 30_000 }, () => {
     expect(proxy.requests.filter((q) => q.method === 'POST')).toHaveLength(1);
   });
 });
+
+describe('refused formats', { timeout: 30_000 }, () => {
+  it('refuses a schema 1 manifest with a clear message', async () => {
+    const schema1 = JSON.stringify({ schemaVersion: 1, name: REPO, tag: 'old', architecture: 'amd64', fsLayers: [], history: [], signatures: [] });
+    proxy.setHook((req) =>
+      req.url === `/v2/${REPO}/manifests/old`
+        ? { kind: 'status', status: 200, headers: { 'Content-Type': 'application/vnd.docker.distribution.manifest.v1+prettyjws' }, body: schema1 }
+        : req.url === `/v2/${REPO}/manifests/old-json`
+          ? { kind: 'status', status: 200, headers: { 'Content-Type': 'application/json' }, body: schema1 }
+          : { kind: 'pass' },
+    );
+    const c = client();
+    await expect(c.getManifest({ repository: REPO, tag: 'old' })).rejects.toThrow(/deprecated Docker schema 1 manifest format/);
+    await expect(c.getManifest({ repository: REPO, tag: 'old-json' })).rejects.toThrow(/deprecated Docker schema 1 manifest format/);
+  });
+});
