@@ -137,6 +137,16 @@ function makeImage(
 
 /** Build every fixture under `dir` (a fresh temporary directory). Takes well under a second. */
 export function buildFixtures(dir: string): Fixtures {
+  // Modes must not depend on the building user's umask: files 0644, dirs 0755.
+  const oldUmask = process.umask(0o022);
+  try {
+    return build(dir);
+  } finally {
+    process.umask(oldUmask);
+  }
+}
+
+function build(dir: string): Fixtures {
   fs.mkdirSync(dir, { recursive: true });
   const host = { os: 'linux', architecture: goArch(), ...(goArch() === 'arm64' ? { variant: 'v8' } : {}) };
 
@@ -260,3 +270,21 @@ export async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);
   return Buffer.concat(parts);
 }
+
+/** What the multi-layer image's root filesystem must look like once both layers are applied. */
+export const MULTI_LAYER_EXPECTED = {
+  present: [
+    { path: 'etc/hostname', type: 'file', content: 'upper\n', mode: 0o644, uid: 0, gid: 0 },
+    { path: 'data/c.txt', type: 'file', content: 'file c replaces the directory contents\n', mode: 0o644, uid: 0, gid: 0 },
+    { path: 'usr/bin/suid-tool', type: 'file', content: '#!/bin/sh\necho setuid\n', mode: 0o4755, uid: 0, gid: 0 },
+    { path: 'home/alice', type: 'dir', mode: 0o755, uid: 1000, gid: 1000 },
+    { path: 'home/alice/notes', type: 'file', content: 'alice\n', mode: 0o644, uid: 1000, gid: 1000 },
+    { path: 'home/bob', type: 'dir', mode: 0o755, uid: 2000, gid: 3000 },
+    { path: 'home/bob/notes', type: 'file', content: 'bob\n', mode: 0o644, uid: 2000, gid: 3000 },
+  ],
+  /** Removed by the whiteout (.wh.old.txt) and the opaque directory (data/.wh..wh..opq). */
+  absent: ['old.txt', 'data/a.txt', 'data/b.txt', 'data/a-hardlink.txt', '.wh.old.txt', 'data/.wh..wh..opq'],
+  /** In the base layer alone: data/a-hardlink.txt and data/a.txt are one inode (a tar hardlink entry). */
+  baseHardlink: ['data/a-hardlink.txt', 'data/a.txt'],
+} as const;
+
