@@ -1,4 +1,6 @@
 export { RegistryClient, createRegistryClient, MANIFEST_SIZE_LIMIT } from './client.js';
+export { resolveImage, CONFIG_SIZE_LIMIT } from './resolve.js';
+export type { ResolvedImage } from './resolve.js';
 export { Transport, endpointHost } from './transport.js';
 export type { RequestSpec } from './transport.js';
 export * from './types.js';

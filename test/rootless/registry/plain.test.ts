@@ -8,6 +8,7 @@ import { parseManifest, selectPlatform } from '../../../src/image/manifest.js';
 import { MediaType } from '../../../src/image/media-types.js';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { RegistryError } from '../../../src/image/registry/errors.js';
+import { resolveImage } from '../../../src/image/registry/resolve.js';
 import { type Fixtures, buildFixtures, collect, fileSource, pushImage, pushIndex, sha256 } from '../../helpers/image-fixtures.js';
 import { type RegistryServer, freePort, startRegistry } from '../../helpers/registry-server.js';
 
@@ -210,5 +211,22 @@ describe('plain HTTP registry', { timeout: 30_000 }, () => {
   it('refuses a blob whose size is not the expected one', async () => {
     const l = fx.busybox.layers[0]!;
     await expect(collect(await client.getBlob('fixtures/busybox', l.digest, { size: l.size + 1 }))).rejects.toThrow(/were expected; the image is corrupt/);
+  });
+
+  it('resolves references to an image manifest and config, through an index when needed', async () => {
+    const single = await resolveImage(client, { registry: reg.host, repository: 'fixtures/busybox', tag: 'v1' });
+    expect(single.index).toBeUndefined();
+    expect(single.manifestDigest).toBe(fx.busybox.manifestDigest);
+    expect(single.config.rootfs.diff_ids).toEqual([fx.busybox.layers[0]!.diffId]);
+    expect(sha256(single.configBytes)).toBe(fx.busybox.config.digest);
+    for (const img of fx.multiArch.images) {
+      const r = await resolveImage(client, { repository: 'fixtures/multiarch', tag: 'latest' }, { platform: img.platform });
+      expect(r.index?.digest).toBe(fx.multiArch.digest);
+      expect(r.manifestDigest).toBe(img.manifestDigest);
+      expect(r.config.architecture).toBe(img.platform.architecture);
+    }
+    await expect(resolveImage(client, { repository: 'fixtures/multiarch', tag: 'latest' }, { platform: { os: 'linux', architecture: 'mips64' } })).rejects.toThrow(
+      /no image for platform linux\/mips64/,
+    );
   });
 });
