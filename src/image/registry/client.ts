@@ -252,6 +252,13 @@ export class RegistryClient {
       // Where the current response starts (absolute) and how it must be checked.
       let resStart = startOffset;
       if (first.statusCode === 200 && startOffset > 0) resStart = 0; // Range ignored
+      if (first.statusCode === 206) {
+        const cr = String(first.headers['content-range'] ?? '');
+        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim());
+        if (!m || Number(m[1]) !== startOffset) {
+          throw new RegistryError(`registry ${registry} answered a ranged download of ${subject} with a wrong range (${cr || 'none'})`, { registry, status: 206 });
+        }
+      }
       let total: number | undefined = opts.size;
       const noteTotal = (r: IncomingMessage, start: number) => {
         const cr = r.headers['content-range'];
@@ -288,7 +295,14 @@ export class RegistryClient {
               digester?.update(chunk);
               cur += chunk.length;
               pos += chunk.length;
-              tail = tail.length + chunk.length <= RESUME_OVERLAP ? Buffer.concat([tail, chunk]) : Buffer.concat([tail, chunk]).subarray(-RESUME_OVERLAP);
+              if (opts.size !== undefined && pos > opts.size) {
+                throw new RegistryError(`blob ${subject} is longer than the ${opts.size} bytes expected; the image is corrupt`, { registry, status: 200, code: 'SIZE_MISMATCH' });
+              }
+              // keep the last RESUME_OVERLAP bytes without copying whole chunks
+              tail =
+                chunk.length >= RESUME_OVERLAP
+                  ? Buffer.from(chunk.subarray(chunk.length - RESUME_OVERLAP))
+                  : Buffer.concat([tail, chunk]).subarray(Math.max(0, tail.length + chunk.length - RESUME_OVERLAP));
               yield chunk;
             }
             if (total !== undefined && pos < total) {
