@@ -93,7 +93,7 @@ const csources = [
 csources.push(path.join(here, 'csys', 'shim.c'));
 const cflags = [
   '--target=wasm32-unknown-unknown',
-  '-O3',
+  '-O2',
   '-ffreestanding',
   '-nostdlib',
   '-msimd128',

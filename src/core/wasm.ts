@@ -38,6 +38,9 @@ let loadCount = 0;
 
 /** Where the committed core module lives (works from src/core and from a dist/core build). */
 export function coreModulePath(): URL {
+  // TSPOD_WASM_CORE: a development override to try an experimental build of the core.
+  const override = process.env.TSPOD_WASM_CORE;
+  if (override) return new URL(`file://${override}`);
   return new URL('../../wasm/dist/tspod_core.wasm', import.meta.url);
 }
 
