@@ -18,7 +18,8 @@
         "src/userns_create.c",
         "src/util.c",
         "src/container.c",
-        "src/mounts.c"
+        "src/mounts.c",
+        "src/monitor.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }

@@ -24,24 +24,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SPEC_FD 3
-#define EVENT_FD 4
-
 /* The child reports a failure before exec as "EXITCODE message" on a
  * close-on-exec pipe: an empty read in the parent means exec succeeded. */
 static int error_pipe[2];
 
 struct child_args {
   const json_value *spec;
+  int stdio[3];
   prepared_mount *mounts;
   size_t mount_count;
   int *device_fds;
   int go_pipe[2];
 };
-
-static void emit(const char *json_line) {
-  write_all(EVENT_FD, json_line, strlen(json_line));
-}
 
 static _Noreturn void child_fail(int exit_code, const char *fmt, ...) {
   char msg[1024];
@@ -121,6 +115,10 @@ static int container_init(void *arg) {
   close(a->go_pipe[1]);
   if (read(a->go_pipe[0], &go, 1) != 1) _exit(125); /* the parent died */
   close(a->go_pipe[0]);
+  for (int i = 0; i < 3; i++) {
+    if (a->stdio[i] >= 0 && a->stdio[i] != i && dup2(a->stdio[i], i) < 0) child_fail(125, "cannot set up stdio: %s", strerror(errno));
+  }
+  for (int i = 0; i < 3; i++) if (a->stdio[i] > 2) close(a->stdio[i]);
 
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(125, "cannot make mounts private: %s", strerror(errno));
   /* Host paths and kernel filesystems are opened now, while the host's tree is in sight. */
@@ -188,12 +186,6 @@ static int container_init(void *arg) {
   child_fail(126, "%s: %s", argv[0], strerror(errno));
 }
 
-static volatile sig_atomic_t child_pid;
-
-static void forward_signal(int sig) {
-  if (child_pid > 0) kill(child_pid, sig);
-}
-
 static int namespace_flags(const json_value *spec) {
   const json_value *ns = json_get(spec, "namespaces");
   int flags = CLONE_NEWNS;
@@ -205,74 +197,49 @@ static int namespace_flags(const json_value *spec) {
   return flags;
 }
 
-static void emit_error(int code, const char *message) {
-  char escaped[2200], line[2400];
-  json_escape_to(escaped, sizeof escaped, message);
-  snprintf(line, sizeof line, "{\"event\":\"error\",\"exitCode\":%d,\"message\":%s}\n", code, escaped);
-  emit(line);
-}
-
-int container_main(void) {
-  char err[1024];
-  char *input = read_fd_all(SPEC_FD, NULL);
-  close(SPEC_FD);
-  if (!input) { emit_error(125, "cannot read the container spec"); return 125; }
-  json_value *spec = json_parse(input, err, sizeof err);
-  free(input);
-  if (!spec) { emit_error(125, err); return 125; }
-  if (!json_get_string(spec, "rootfs", NULL)) { emit_error(125, "the container spec has no rootfs"); return 125; }
-
-  struct child_args a = {.spec = spec};
-  if (pipe2(error_pipe, O_CLOEXEC) < 0 || pipe2(a.go_pipe, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code, char *err, size_t errlen) {
+  static struct child_args a;
+  memset(&a, 0, sizeof a);
+  a.spec = spec;
+  for (int i = 0; i < 3; i++) a.stdio[i] = stdio[i];
+  *fail_code = 125;
+  if (!json_get_string(spec, "rootfs", NULL)) { snprintf(err, errlen, "the container spec has no rootfs"); return -1; }
+  if (pipe2(error_pipe, O_CLOEXEC) < 0 || pipe2(a.go_pipe, O_CLOEXEC) < 0) { snprintf(err, errlen, "pipe: %s", strerror(errno)); return -1; }
 
   size_t stack_size = 256 * 1024;
   char *stack = malloc(stack_size);
-  if (!stack) { emit_error(125, "out of memory"); return 125; }
+  if (!stack) { snprintf(err, errlen, "out of memory"); return -1; }
   pid_t pid = clone(container_init, stack + stack_size, namespace_flags(spec) | SIGCHLD, &a);
   if (pid < 0) {
-    snprintf(err, sizeof err, "cannot create the container's namespaces: %s", strerror(errno));
-    emit_error(125, err);
-    return 125;
+    snprintf(err, errlen, "cannot create the container's namespaces: %s", strerror(errno));
+    return -1;
   }
-  child_pid = pid;
   close(error_pipe[1]);
   close(a.go_pipe[0]);
-
-  struct sigaction sa = {0};
-  sa.sa_handler = forward_signal;
-  sa.sa_flags = SA_RESTART;
-  int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
-  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
-
-  if (write_all(a.go_pipe[1], "g", 1) < 0) { kill(pid, SIGKILL); emit_error(125, "cannot start the container"); return 125; }
+  if (write_all(a.go_pipe[1], "g", 1) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    snprintf(err, errlen, "cannot start the container: %s", strerror(errno));
+    return -1;
+  }
   close(a.go_pipe[1]);
 
   /* Either the exec closes the error pipe (started) or the child reports why it failed. */
   char report[1100];
   ssize_t n;
   size_t got = 0;
-  while ((n = read(error_pipe[0], report + got, sizeof report - 1 - got)) > 0) got += (size_t)n;
+  while ((n = read(error_pipe[0], report + got, sizeof report - 1 - got)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) got += (size_t)n;
   report[got] = '\0';
   close(error_pipe[0]);
-  int status;
+  free(stack);
   if (got > 0) {
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
     char *space = strchr(report, ' ');
     int code = atoi(report);
-    emit_error(code ? code : 125, space ? space + 1 : report);
-    return code ? code : 125;
+    *fail_code = code ? code : 125;
+    snprintf(err, errlen, "%s", space ? space + 1 : report);
+    return -1;
   }
-  char line[128];
-  snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d}\n", (int)pid);
-  emit(line);
-
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) { emit_error(125, "lost the container process"); return 125; }
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d%s}\n", code,
-           WIFSIGNALED(status) ? ",\"signaled\":true" : "");
-  emit(line);
-  json_free(spec);
-  return code;
+  return pid;
 }

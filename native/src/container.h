@@ -1,11 +1,14 @@
 #ifndef TSPOD_CONTAINER_H
 #define TSPOD_CONTAINER_H
+#include <stddef.h>
+#include <sys/types.h>
+#include "json.h"
 
-/* `tspod-launch --container`: the container spec arrives as JSON on fd 3 and
- * events leave as JSON lines on fd 4 ({"event":"started","pid":N},
- * {"event":"error",...}, {"event":"exited","exitCode":N}). The launcher clones
- * the container's init with fresh namespaces, forwards signals to it, waits,
- * and exits with the container's status. */
-int container_main(void);
+/* Clone the container's init with fresh namespaces, set it up as the spec says
+ * (mounts, pivot_root, devices, identity, capabilities) and exec its command,
+ * with stdio[0..2] as its standard streams. Returns its pid once the exec has
+ * happened; -1 with a sentence in err and the exit status Podman would give
+ * (125, 126 not executable, 127 not found) in *fail_code otherwise. */
+pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code, char *err, size_t errlen);
 
 #endif

@@ -4,13 +4,13 @@
  *                                   process holds them, then exec Node on ENTRY.js
  *   tspod-launch --create-userns    start the pause process (parameters as JSON
  *                                   on stdin, result as JSON on stdout)
- *   tspod-launch --container        start a container (spec as JSON on fd 3,
- *                                   events as JSON lines on fd 4)
+ *   tspod-launch --monitor          start and watch a container (parameters
+ *                                   as JSON on fd 3, events as JSON lines on fd 4)
  *
  * Node is multithreaded and can never setns into a user namespace itself, so the
  * join happens here, before Node starts. TypeScript decides; this carries out. */
 #define _GNU_SOURCE
-#include "container.h"
+#include "monitor.h"
 #include "userns.h"
 
 #include <errno.h>
@@ -27,7 +27,7 @@ static void export_uint(const char *name, unsigned value) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--create-userns") == 0) return userns_create_main();
-  if (argc >= 2 && strcmp(argv[1], "--container") == 0) return container_main();
+  if (argc >= 2 && strcmp(argv[1], "--monitor") == 0) return monitor_main();
   if (argc < 2) {
     fprintf(stderr, "Error: tspod-launch needs the path of tspod's JavaScript entry point; run tspod instead.\n");
     return 125;

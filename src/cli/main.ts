@@ -2,6 +2,19 @@ import { Builtins, Cli } from 'clipanion';
 import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
+import { CreateCommand } from './container/create.js';
+import { ContainerInspectCommand } from './container/inspect.js';
+import {
+  ContainerCleanupCommand,
+  ContainerExistsCommand,
+  KillCommand,
+  RmCommand,
+  StartCommand,
+  StopCommand,
+  WaitCommand,
+} from './container/lifecycle-commands.js';
+import { LogsCommand } from './container/logs.js';
+import { PsCommand } from './container/ps.js';
 import { RunCommand } from './container/run.js';
 import { InfoCommand } from './system/info.js';
 import { SystemMigrateCommand } from './system/migrate.js';
@@ -16,8 +29,19 @@ import { VolumeRmCommand } from './volume/rm.js';
 
 /** Every command class; command files stay thin and import their engine lazily. */
 export const COMMANDS = [
+  ContainerCleanupCommand,
+  ContainerExistsCommand,
+  ContainerInspectCommand,
+  CreateCommand,
   InfoCommand,
+  KillCommand,
+  LogsCommand,
+  PsCommand,
+  RmCommand,
   RunCommand,
+  StartCommand,
+  StopCommand,
+  WaitCommand,
   SystemMigrateCommand,
   UnshareCommand,
   VersionCommand,

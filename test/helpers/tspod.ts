@@ -46,6 +46,7 @@ export class TspodSandbox {
       input: opts.input,
       encoding: 'utf8',
       timeout: opts.timeout ?? 60_000,
+      maxBuffer: 256 * 1024 * 1024,
     });
     if (r.error) throw r.error;
     return { status: r.status ?? 128 + (r.signal ? os.constants.signals[r.signal] : 0), stdout: r.stdout, stderr: r.stderr };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CAPABILITIES, resolveCapabilities } from '../../../src/runtime/capabilities.js';
 import { hostsFile, resolvConf } from '../../../src/runtime/etc-files.js';
-import { parseEnv } from '../../../src/runtime/run-rootfs.js';
+import { parseEnv } from '../../../src/runtime/create.js';
 import { buildSpec, MS_RDONLY } from '../../../src/runtime/spec.js';
 import { parseGroup, parsePasswd } from '../../../src/runtime/user.js';
 

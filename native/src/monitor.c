@@ -1,0 +1,208 @@
+#define _GNU_SOURCE
+#include "monitor.h"
+#include "container.h"
+#include "json.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONFIG_FD 3
+#define EVENT_FD 4
+
+static int event_fd = EVENT_FD;
+static volatile sig_atomic_t container_pid;
+
+static void emit(const char *line) {
+  if (event_fd >= 0) write_all(event_fd, line, strlen(line));
+}
+
+static void emit_error(int code, const char *message) {
+  char escaped[2200], line[2400];
+  json_escape_to(escaped, sizeof escaped, message);
+  snprintf(line, sizeof line, "{\"event\":\"error\",\"exitCode\":%d,\"message\":%s}\n", code, escaped);
+  emit(line);
+}
+
+static void now_rfc3339(char *buf, size_t len) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+/* k8s-file: "<time> <stream> F|P <text>\n", P marking a line that continues. */
+static void log_chunk(int log_fd, const char *stream, const char *buf, size_t len) {
+  if (log_fd < 0) return;
+  char stamp[64];
+  now_rfc3339(stamp, sizeof stamp);
+  size_t start = 0;
+  while (start < len) {
+    const char *nl = memchr(buf + start, '\n', len - start);
+    size_t end = nl ? (size_t)(nl - buf) : len;
+    char head[128];
+    int h = snprintf(head, sizeof head, "%s %s %c ", stamp, stream, nl ? 'F' : 'P');
+    write_all(log_fd, head, (size_t)h);
+    write_all(log_fd, buf + start, end - start);
+    write_all(log_fd, "\n", 1);
+    start = end + 1;
+  }
+}
+
+static void write_exit_file(const char *path, int code, int signaled, const char *error) {
+  if (!path) return;
+  char tmp[4200], stamp[64], escaped[2200] = "\"\"";
+  now_rfc3339(stamp, sizeof stamp);
+  if (error) json_escape_to(escaped, sizeof escaped, error);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  char body[2600];
+  int n = snprintf(body, sizeof body, "{\"exitCode\":%d,\"signaled\":%s,\"finishedAt\":\"%s\",\"error\":%s}\n", code,
+                   signaled ? "true" : "false", stamp, escaped);
+  write_all(fd, body, (size_t)n);
+  fsync(fd);
+  close(fd);
+  rename(tmp, path);
+}
+
+static void forward_signal(int sig) {
+  if (container_pid > 0) kill(container_pid, sig);
+}
+
+static void run_cleanup(const json_value *cleanup) {
+  if (!cleanup || cleanup->type != JSON_ARRAY || cleanup->count == 0) return;
+  char **argv = calloc(cleanup->count + 1, sizeof *argv);
+  if (!argv) return;
+  for (size_t i = 0; i < cleanup->count; i++) argv[i] = cleanup->items[i]->string;
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  if (pid > 0) while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+  free(argv);
+}
+
+/* Detached: the monitor becomes its own session, and the launcher that the
+ * CLI started exits as soon as the container has started (or failed). */
+static int detach_monitor(void) {
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) < 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid > 0) {
+    close(sync[1]);
+    char line[4096];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof line - 1 && (n = read(sync[0], line + got, sizeof line - 1 - got)) != 0) {
+      if (n < 0) { if (errno == EINTR) continue; break; }
+      got += (size_t)n;
+      if (memchr(line, '\n', got)) break;
+    }
+    line[got] = '\0';
+    write_all(EVENT_FD, line, got);
+    _exit(strstr(line, "\"started\"") ? 0 : 125);
+  }
+  close(sync[0]);
+  setsid();
+  prctl(PR_SET_NAME, "tspod-monitor", 0, 0, 0);
+  close(EVENT_FD);
+  event_fd = sync[1];
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); close(devnull); }
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  return 0;
+}
+
+int monitor_main(void) {
+  char err[1024];
+  char *input = read_fd_all(CONFIG_FD, NULL);
+  close(CONFIG_FD);
+  if (!input) { emit_error(125, "cannot read the monitor parameters"); return 125; }
+  json_value *cfg = json_parse(input, err, sizeof err);
+  free(input);
+  if (!cfg) { emit_error(125, err); return 125; }
+  const json_value *spec = json_get(cfg, "spec");
+  const char *log_path = json_get_string(cfg, "logPath", NULL);
+  const char *exit_file = json_get_string(cfg, "exitFile", NULL);
+  int detach = json_get_bool(cfg, "detach", 0);
+  int interactive = json_get_bool(cfg, "interactive", 0);
+
+  if (detach && detach_monitor() < 0) { emit_error(125, "cannot start the container monitor"); return 125; }
+
+  int out[2], errp[2];
+  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int stdio[3] = {interactive && !detach ? 0 : devnull, out[1], errp[1]};
+  int log_fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+
+  /* Signals from the CLI in the foreground go to the container. */
+  if (!detach) {
+    struct sigaction sa = {0};
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
+  }
+
+  int fail_code;
+  pid_t pid = container_start(spec, stdio, &fail_code, err, sizeof err);
+  close(out[1]);
+  close(errp[1]);
+  if (devnull >= 0) close(devnull);
+  if (pid < 0) {
+    write_exit_file(exit_file, fail_code, 0, err);
+    emit_error(fail_code, err);
+    return fail_code;
+  }
+  container_pid = pid;
+  char line[160];
+  snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d,\"monitorPid\":%d}\n", (int)pid, (int)getpid());
+  emit(line);
+  if (detach) { close(event_fd); event_fd = -1; }
+
+  struct pollfd fds[2] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+  const char *names[2] = {"stdout", "stderr"};
+  int open_streams = 2;
+  char buf[65536];
+  while (open_streams > 0) {
+    int r = poll(fds, 2, -1);
+    if (r < 0) { if (errno == EINTR) continue; break; }
+    for (int i = 0; i < 2; i++) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) { close(fds[i].fd); fds[i].fd = -1; open_streams--; continue; }
+      log_chunk(log_fd, names[i], buf, (size_t)n);
+      if (!detach) write_all(i == 0 ? 1 : 2, buf, (size_t)n);
+    }
+  }
+
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) { emit_error(125, "lost the container process"); return 125; }
+  }
+  int signaled = WIFSIGNALED(status);
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (log_fd >= 0) close(log_fd);
+  write_exit_file(exit_file, code, signaled, NULL);
+  snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d%s}\n", code, signaled ? ",\"signaled\":true" : "");
+  emit(line);
+  if (detach) run_cleanup(json_get(cfg, "cleanup"));
+  json_free(cfg);
+  return code;
+}

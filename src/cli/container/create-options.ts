@@ -1,0 +1,49 @@
+import { Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+/** The flags `run` and `create` share (Podman's container create flags). */
+export abstract class ContainerCreateCommand extends TspodCommand {
+  rootfs = Option.Boolean('--rootfs', false, { description: 'The first argument is a root filesystem directory, not an image' });
+  name = Option.String('--name', { description: 'Assign a name to the container' });
+  rm = Option.Boolean('--rm', false, { description: 'Remove the container when it exits' });
+  env = Option.Array('-e,--env', [], { description: 'Set environment variables (KEY=VALUE, or KEY to take it from the host)' });
+  workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
+  hostname = Option.String('--hostname', { description: 'Set the container host name' });
+  network = Option.String('--network,--net', { description: 'Network mode: none or host' });
+  user = Option.String('-u,--user', { description: 'Username or UID, and optionally group (user[:group])' });
+  capAdd = Option.Array('--cap-add', [], { description: 'Add capabilities' });
+  capDrop = Option.Array('--cap-drop', [], { description: 'Drop capabilities' });
+  privileged = Option.Boolean('--privileged', false, { description: 'Give extended privileges to the container' });
+  readOnly = Option.Boolean('--read-only', false, { description: "Make the container's root filesystem read-only" });
+  labels = Option.Array('-l,--label', [], { description: 'Set metadata on the container (KEY=VALUE)' });
+  interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+  stopSignal = Option.String('--stop-signal', { description: 'Signal to stop the container (default SIGTERM)' });
+  stopTimeout = Option.String('--stop-timeout', { description: 'Seconds to wait before killing the container on stop (default 10)' });
+  image = Option.String({ name: 'IMAGE' });
+  command = Option.Proxy({ name: 'COMMAND' });
+
+  /** Validate the flags and record the container. */
+  protected async createRecord() {
+    const { createFromOptions } = await import('../../runtime/create.js');
+    return createFromOptions(this.globals, {
+      rootfs: this.rootfs,
+      image: this.image,
+      name: this.name,
+      rm: this.rm,
+      env: this.env,
+      workdir: this.workdir,
+      hostname: this.hostname,
+      network: this.network,
+      user: this.user,
+      capAdd: this.capAdd,
+      capDrop: this.capDrop,
+      privileged: this.privileged,
+      readOnly: this.readOnly,
+      labels: this.labels,
+      interactive: this.interactive,
+      stopSignal: this.stopSignal,
+      stopTimeout: this.stopTimeout,
+      command: this.command,
+    });
+  }
+}

@@ -1,0 +1,38 @@
+import { Command, Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+export class ContainerInspectCommand extends TspodCommand {
+  static override paths = [['container', 'inspect'], ['inspect']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Display the configuration of a container' });
+
+  format = Option.String('-f,--format', { description: 'Format the output to a Go template or json' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  names = Option.Rest();
+
+  async execute(): Promise<number> {
+    const { openStore, reconcile } = await import('../../runtime/lifecycle.js');
+    const { inspectJson } = await import('../../runtime/present.js');
+    const { reportError } = await import('../errors.js');
+    const { TspodError } = await import('../../util/errors.js');
+    const store = openStore(this.globals);
+    const names = this.latest ? [store.list()[0]?.id].filter(Boolean) as string[] : this.names;
+    if (names.length === 0) throw new TspodError('you must provide at least one container name or ID, or --latest');
+    const found = [];
+    let status = 0;
+    for (const name of names) {
+      try {
+        const rec = await reconcile(store, store.get(name));
+        found.push(inspectJson(rec, store.logPath(rec.id)));
+      } catch (err) {
+        status = reportError(err);
+      }
+    }
+    if (this.format && this.format.trim() !== 'json') {
+      const { renderFormat } = await import('../../format/index.js');
+      this.out(renderFormat(this.format, found, { each: true }));
+    } else {
+      this.out(JSON.stringify(found, null, 4) + '\n');
+    }
+    return status;
+  }
+}

@@ -1,0 +1,178 @@
+import { Command, Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+/**
+ * The commands that act on existing containers by name or ID. Each reports
+ * per container like Podman: the name or ID as given on success, an `Error:`
+ * line otherwise, and the worst status at the end.
+ */
+abstract class EachContainerCommand extends TspodCommand {
+  all = Option.Boolean('--all', false, { description: 'Act on all containers' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod knows of' });
+  containers = Option.Rest();
+
+  protected async targets(): Promise<string[]> {
+    const { TspodError } = await import('../../util/errors.js');
+    const { openStore } = await import('../../runtime/lifecycle.js');
+    const store = openStore(this.globals);
+    if (this.all) return store.list().map((c) => c.id);
+    if (this.latest) {
+      const latest = store.list()[0];
+      if (!latest) throw new TspodError('no containers to act on with --latest');
+      return [latest.id];
+    }
+    if (this.containers.length === 0) throw new TspodError(`you must provide at least one container name or ID`);
+    return this.containers;
+  }
+
+  protected async forEach(fn: (nameOrId: string) => Promise<string | undefined>): Promise<number> {
+    const { reportError } = await import('../errors.js');
+    let status = 0;
+    for (const target of await this.targets()) {
+      try {
+        const line = await fn(target);
+        if (line !== undefined) this.out(`${line}\n`);
+      } catch (err) {
+        status = Math.max(status, reportError(err));
+      }
+    }
+    return status;
+  }
+}
+
+export class StartCommand extends EachContainerCommand {
+  static override paths = [['start'], ['container', 'start']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Start one or more containers' });
+  attach = Option.Boolean('-a,--attach', false, { description: "Attach to the container's output and wait for it" });
+  interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+
+  async execute(): Promise<number> {
+    const { requireUserNamespace } = await import('../../rootless/userns.js');
+    await requireUserNamespace();
+    const { openStore, startContainer } = await import('../../runtime/lifecycle.js');
+    const store = openStore(this.globals);
+    if (this.attach) {
+      const [one, ...rest] = await this.targets();
+      const { TspodError } = await import('../../util/errors.js');
+      if (rest.length) throw new TspodError('you cannot start and attach multiple containers at once');
+      return startContainer(this.globals, store, store.get(one).id, { attach: true, interactive: this.interactive });
+    }
+    return this.forEach(async (target) => {
+      await startContainer(this.globals, store, store.get(target).id, { attach: false });
+      return target;
+    });
+  }
+}
+
+export class StopCommand extends EachContainerCommand {
+  static override paths = [['stop'], ['container', 'stop']];
+  static override usage = Command.Usage({
+    category: 'Containers',
+    description: 'Stop one or more containers',
+    details: "Sends the container's stop signal (SIGTERM unless --stop-signal said otherwise), then SIGKILL once the timeout has passed.",
+  });
+  override all = Option.Boolean('-a,--all', false, { description: 'Act on all containers' });
+  time = Option.String('-t,--time', { description: 'Seconds to wait before killing the container' });
+  ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a container does not exist' });
+
+  async execute(): Promise<number> {
+    const { openStore, stopContainer } = await import('../../runtime/lifecycle.js');
+    const { TspodError } = await import('../../util/errors.js');
+    const timeout = this.time === undefined ? undefined : Number(this.time);
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new TspodError(`invalid --time "${this.time}": give whole seconds`);
+    const store = openStore(this.globals);
+    return this.forEach(async (target) => {
+      if (this.ignore && !store.find(target)) return undefined;
+      await stopContainer(store, target, timeout);
+      return target;
+    });
+  }
+}
+
+export class KillCommand extends EachContainerCommand {
+  static override paths = [['kill'], ['container', 'kill']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Kill one or more running containers with a specific signal' });
+  override all = Option.Boolean('-a,--all', false, { description: 'Act on all containers' });
+  signal = Option.String('-s,--signal', 'KILL', { description: 'Signal to send to the container' });
+
+  async execute(): Promise<number> {
+    const { openStore, killContainer, signalName } = await import('../../runtime/lifecycle.js');
+    signalName(this.signal);
+    const store = openStore(this.globals);
+    return this.forEach(async (target) => {
+      await killContainer(store, target, this.signal);
+      return target;
+    });
+  }
+}
+
+export class RmCommand extends EachContainerCommand {
+  static override paths = [['rm'], ['container', 'rm']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Remove one or more containers' });
+  override all = Option.Boolean('-a,--all', false, { description: 'Act on all containers' });
+  force = Option.Boolean('-f,--force', false, { description: 'Force removal of a running container (stops it with SIGKILL)' });
+  ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a container does not exist' });
+  volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove anonymous volumes of the container' });
+
+  async execute(): Promise<number> {
+    const { requireUserNamespace } = await import('../../rootless/userns.js');
+    // What a container wrote in its runtime directory may belong to subordinate ids.
+    await requireUserNamespace();
+    const { openStore, removeContainer } = await import('../../runtime/lifecycle.js');
+    const store = openStore(this.globals);
+    return this.forEach(async (target) => {
+      if (this.ignore && !store.find(target)) return undefined;
+      await removeContainer(store, target, { force: this.force });
+      return target;
+    });
+  }
+}
+
+export class WaitCommand extends EachContainerCommand {
+  static override paths = [['wait'], ['container', 'wait']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Block on one or more containers, then print their exit codes' });
+
+  async execute(): Promise<number> {
+    const { openStore, waitContainer } = await import('../../runtime/lifecycle.js');
+    const store = openStore(this.globals);
+    return this.forEach(async (target) => String(await waitContainer(store, target)));
+  }
+}
+
+export class ContainerExistsCommand extends TspodCommand {
+  static override paths = [['container', 'exists']];
+  static override usage = Command.Usage({
+    category: 'Containers',
+    description: 'Check if a container exists',
+    details: 'Exits 0 when the container exists, 1 when it does not, 125 on any other error.',
+  });
+  container = Option.String();
+
+  async execute(): Promise<number> {
+    const { openStore } = await import('../../runtime/lifecycle.js');
+    return openStore(this.globals).find(this.container) ? 0 : 1;
+  }
+}
+
+/** Run by a detached container's monitor when the container has exited. */
+export class ContainerCleanupCommand extends TspodCommand {
+  static override paths = [['container', 'cleanup']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Clean up the state of an exited container (run by its monitor)' });
+  container = Option.String();
+
+  async execute(): Promise<number> {
+    const { openStore, reconcile, removeContainer } = await import('../../runtime/lifecycle.js');
+    const { withLock } = await import('../../storage/lock.js');
+    const store = openStore(this.globals);
+    const rec = store.find(this.container);
+    if (!rec) return 0;
+    // Wait for a `start` still recording the container as running, then settle its state.
+    await withLock(store.lockPath(rec.id), async () => {
+      const current = store.find(rec.id);
+      if (!current) return;
+      const now = await reconcile(store, current);
+      if (now.state.status !== 'running' && now.config.autoRemove) await removeContainer(store, now.id, { force: false });
+    });
+    return 0;
+  }
+}

@@ -1,0 +1,49 @@
+import { Command, Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+export class PsCommand extends TspodCommand {
+  static override paths = [['ps'], ['container', 'ps'], ['container', 'ls'], ['container', 'list']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'List containers' });
+
+  all = Option.Boolean('-a,--all', false, { description: 'Show all the containers, default is only running containers' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Print the numeric IDs of the containers only' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  last = Option.String('-n,--last', { description: 'Print the n last created containers (all states)' });
+  noTrunc = Option.Boolean('--no-trunc', false, { description: 'Display the extended information' });
+  format = Option.String('--format', { description: 'Pretty-print containers to JSON or using a Go template' });
+  filters = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (name=, id=, status=, label=, exited=)' });
+  noheading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
+
+  async execute(): Promise<number> {
+    const { openStore, reconcileAll } = await import('../../runtime/lifecycle.js');
+    const { containerMatches } = await import('../../runtime/filters.js');
+    const { psRow, psJson } = await import('../../runtime/present.js');
+    const { renderFormat } = await import('../../format/index.js');
+    let recs = await reconcileAll(openStore(this.globals));
+    const lastN = this.last === undefined ? undefined : Number(this.last);
+    const showAll = this.all || this.latest || (lastN !== undefined && lastN >= 0) || this.filters.length > 0;
+    if (!showAll) recs = recs.filter((r) => r.state.status === 'running');
+    recs = recs.filter((r) => containerMatches(r, this.filters));
+    if (this.latest) recs = recs.slice(0, 1);
+    if (lastN !== undefined && lastN >= 0) recs = recs.slice(0, lastN);
+    if (this.quiet) {
+      this.out(recs.map((r) => `${this.noTrunc ? r.id : r.id.slice(0, 12)}\n`).join(''));
+      return 0;
+    }
+    if (this.format && this.format.trim() === 'json') {
+      this.out(JSON.stringify(recs.map(psJson), null, 4) + '\n');
+      return 0;
+    }
+    const rows = recs.map((r) => psRow(r, { noTrunc: this.noTrunc }));
+    const table = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+    this.out(
+      renderFormat(this.format ?? table, rows, {
+        headers: { ID: 'CONTAINER ID', CreatedHuman: 'CREATED' },
+        defaultTable: table,
+        noHeading: this.noheading,
+        each: true,
+      }),
+    );
+    return 0;
+  }
+}

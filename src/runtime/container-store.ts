@@ -1,0 +1,192 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TspodError } from '../util/errors.js';
+import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
+import { withLock } from '../storage/lock.js';
+import { CONTAINER_NAME_RE, generateName } from './names.js';
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+/** What `create` decided; fixed for the container's life. */
+export interface ContainerConfig {
+  rootfs: string;
+  /** What `ps` shows as IMAGE: the image name, or the rootfs path for --rootfs. */
+  imageName: string;
+  rootfsImage: boolean;
+  command: string[];
+  env: string[];
+  workdir: string;
+  hostname: string;
+  network: 'none' | 'host';
+  user?: string;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  readOnly: boolean;
+  labels: Record<string, string>;
+  autoRemove: boolean;
+  interactive: boolean;
+  stopSignal: string;
+  stopTimeout: number;
+}
+
+/** What changes as the container runs. */
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  pidStartTime?: number;
+  monitorPid: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode: number;
+  error?: string;
+  /** set while a `start` is being carried out, so a crash half way is visible */
+  starting?: boolean;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  config: ContainerConfig;
+  state: ContainerState;
+}
+
+interface ContainerDb {
+  version: 1;
+  containers: Record<string, ContainerRecord>;
+}
+
+/** Exit status Podman uses when the container named does not exist. */
+export const NO_SUCH_CONTAINER = 1;
+
+/**
+ * Containers: one JSON database changed only under an exclusive flock and
+ * replaced atomically; per container, a directory in the store (logs) and one
+ * in the runtime directory (exit file, /etc files), which is gone at reboot.
+ */
+export class ContainerStore {
+  readonly dir: string;
+  private readonly dbFile: string;
+  private readonly lockFile: string;
+
+  constructor(
+    readonly storageRoot: string,
+    readonly runRoot: string,
+  ) {
+    this.dir = path.join(storageRoot, 'containers');
+    this.dbFile = path.join(this.dir, 'containers.json');
+    this.lockFile = path.join(this.dir, 'containers.lock');
+  }
+
+  private read(): ContainerDb {
+    const db = readJsonFile<ContainerDb>(this.dbFile, { version: 1, containers: {} });
+    if (typeof db !== 'object' || db === null || typeof db.containers !== 'object') {
+      throw new TspodError(`the container database ${this.dbFile} is damaged; move it aside to start afresh`);
+    }
+    return db;
+  }
+
+  /** Read-modify-write under the lock; fn's changes to the db are saved. */
+  mutate<T>(fn: (db: ContainerDb) => T): Promise<T> {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    return withLock(this.lockFile, () => {
+      const db = this.read();
+      const result = fn(db);
+      writeJsonAtomic(this.dbFile, db);
+      return result;
+    });
+  }
+
+  list(): ContainerRecord[] {
+    return Object.values(this.read().containers).sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** By full id, unique id prefix, or name, as Podman looks containers up. */
+  find(nameOrId: string): ContainerRecord | undefined {
+    return lookup(this.read(), nameOrId);
+  }
+
+  get(nameOrId: string): ContainerRecord {
+    const rec = this.find(nameOrId);
+    if (!rec) throw new TspodError(`no container with name or ID "${nameOrId}" found: no such container`, { exitCode: NO_SUCH_CONTAINER });
+    return rec;
+  }
+
+  storageDir(id: string): string {
+    return path.join(this.dir, id, 'userdata');
+  }
+
+  runDir(id: string): string {
+    return path.join(this.runRoot, 'containers', id);
+  }
+
+  logPath(id: string): string {
+    return path.join(this.storageDir(id), 'ctr.log');
+  }
+
+  exitFile(id: string): string {
+    return path.join(this.runDir(id), 'exit');
+  }
+
+  lockPath(id: string): string {
+    return path.join(this.runDir(id), 'lock');
+  }
+
+  async create(name: string | undefined, config: ContainerConfig): Promise<ContainerRecord> {
+    if (name !== undefined && !CONTAINER_NAME_RE.test(name)) {
+      throw new TspodError(`invalid container name "${name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    }
+    const id = crypto.randomBytes(32).toString('hex');
+    return this.mutate((db) => {
+      const taken = (n: string) => Object.values(db.containers).some((c) => c.name === n);
+      if (name !== undefined && taken(name)) {
+        throw new TspodError(
+          `the container name "${name}" is already in use by ${Object.values(db.containers).find((c) => c.name === name)!.id}. You have to remove that container to be able to reuse that name: that name is already in use`,
+        );
+      }
+      const rec: ContainerRecord = {
+        id,
+        name: name ?? generateName(taken),
+        created: new Date().toISOString(),
+        config,
+        state: { status: 'created', pid: 0, monitorPid: 0, exitCode: 0 },
+      };
+      fs.mkdirSync(this.storageDir(id), { recursive: true, mode: 0o700 });
+      fs.mkdirSync(this.runDir(id), { recursive: true, mode: 0o700 });
+      db.containers[id] = rec;
+      return rec;
+    });
+  }
+
+  async update(id: string, fn: (rec: ContainerRecord) => void): Promise<ContainerRecord> {
+    return this.mutate((db) => {
+      const rec = db.containers[id];
+      if (!rec) throw new TspodError(`container ${id} was removed meanwhile`, { exitCode: NO_SUCH_CONTAINER });
+      fn(rec);
+      return rec;
+    });
+  }
+
+  /** Drop the record first: a crash afterwards leaves only stray directories. */
+  async remove(id: string): Promise<void> {
+    await this.mutate((db) => {
+      delete db.containers[id];
+    });
+    fs.rmSync(path.join(this.dir, id), { recursive: true, force: true });
+    fs.rmSync(this.runDir(id), { recursive: true, force: true });
+  }
+}
+
+function lookup(db: ContainerDb, nameOrId: string): ContainerRecord | undefined {
+  const all = Object.values(db.containers);
+  const exact = db.containers[nameOrId] ?? all.find((c) => c.name === nameOrId);
+  if (exact) return exact;
+  if (!/^[0-9a-f]+$/.test(nameOrId)) return undefined;
+  const byPrefix = all.filter((c) => c.id.startsWith(nameOrId));
+  if (byPrefix.length > 1) {
+    throw new TspodError(`more than one result for container "${nameOrId}": use more characters of the ID`);
+  }
+  return byPrefix[0];
+}

@@ -1,0 +1,39 @@
+import { TspodError } from '../util/errors.js';
+import type { ContainerRecord } from './container-store.js';
+
+/** `ps --filter`: values of one key are alternatives, different keys must all match (Podman's rule). */
+export function containerMatches(rec: ContainerRecord, filters: string[]): boolean {
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) throw new TspodError(`invalid filter "${f}": expected KEY=VALUE`);
+    byKey.set(f.slice(0, eq), [...(byKey.get(f.slice(0, eq)) ?? []), f.slice(eq + 1)]);
+  }
+  for (const [key, values] of byKey) {
+    const ok = values.some((v) => {
+      switch (key) {
+        case 'id':
+          return rec.id.startsWith(v);
+        case 'name':
+          return new RegExp(v).test(rec.name);
+        case 'status':
+          if (!['created', 'running', 'exited', 'paused', 'stopped', 'restarting', 'removing', 'unknown'].includes(v)) {
+            throw new TspodError(`invalid status filter "${v}": use created, running, paused, exited or unknown`);
+          }
+          return rec.state.status === v || (v === 'stopped' && rec.state.status === 'exited');
+        case 'exited':
+          return rec.state.status === 'exited' && rec.state.exitCode === Number(v);
+        case 'label': {
+          const eq = v.indexOf('=');
+          return eq < 0 ? v in rec.config.labels : rec.config.labels[v.slice(0, eq)] === v.slice(eq + 1);
+        }
+        case 'ancestor':
+          return rec.config.imageName === v;
+        default:
+          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label and ancestor`);
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}

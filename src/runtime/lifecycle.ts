@@ -1,0 +1,262 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { GlobalContext } from '../cli/context.js';
+import { processStartTime } from '../rootless/pause.js';
+import { withLock } from '../storage/lock.js';
+import { TspodError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { launcherPath } from '../util/paths.js';
+import { resolveCapabilities } from './capabilities.js';
+import { type ContainerRecord, ContainerStore } from './container-store.js';
+import { writeEtcFiles } from './etc-files.js';
+import { startMonitor } from './monitor-client.js';
+import { buildSpec, type ContainerSpec } from './spec.js';
+import { resolveUser } from './user.js';
+
+export function openStore(ctx: GlobalContext): ContainerStore {
+  return new ContainerStore(ctx.storageRoot, ctx.runRoot);
+}
+
+function gidMapped(gid: number): boolean {
+  try {
+    return fs
+      .readFileSync('/proc/self/gid_map', 'utf8')
+      .split('\n')
+      .some((l) => {
+        const [inside, , size] = l.trim().split(/\s+/).map(Number);
+        return gid >= inside && gid < inside + size;
+      });
+  } catch {
+    return false;
+  }
+}
+
+/** Everything the native side needs to start this container. */
+export function containerSpec(store: ContainerStore, rec: ContainerRecord): ContainerSpec {
+  const c = rec.config;
+  const user = resolveUser(c.user, c.rootfs);
+  const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host');
+  return buildSpec({
+    rootfs: c.rootfs,
+    args: c.command,
+    env: [`HOSTNAME=${c.hostname}`, `HOME=${user.home}`, 'container=tspod', ...c.env],
+    cwd: c.workdir,
+    hostname: c.hostname,
+    user,
+    capabilities: resolveCapabilities({ add: c.capAdd, drop: c.capDrop, privileged: c.privileged }),
+    hostNetwork: c.network === 'host',
+    readonlyRootfs: c.readOnly,
+    privileged: c.privileged,
+    etcFiles,
+    extraMounts: [],
+    ttyGroupMapped: gidMapped(5),
+  });
+}
+
+function isAlive(pid: number, startTime?: number): boolean {
+  if (pid <= 0) return false;
+  const now = processStartTime(pid);
+  return now !== undefined && (startTime === undefined || now === startTime);
+}
+
+interface ExitRecord {
+  exitCode: number;
+  signaled: boolean;
+  finishedAt: string;
+  error: string;
+}
+
+function readExitFile(file: string): ExitRecord | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as ExitRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Bring a record up to date with reality: a container marked running whose
+ * monitor recorded an exit, or whose process is gone (its monitor was killed,
+ * or the machine rebooted), is exited. Saved when it changed.
+ */
+export async function reconcile(store: ContainerStore, rec: ContainerRecord): Promise<ContainerRecord> {
+  if (rec.state.status !== 'running') return rec;
+  const exit = readExitFile(store.exitFile(rec.id));
+  if (exit) {
+    return store.update(rec.id, (r) => {
+      r.state = { ...r.state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, pid: 0, monitorPid: 0 };
+      if (exit.error) r.state.error = exit.error;
+    });
+  }
+  if (isAlive(rec.state.pid, rec.state.pidStartTime)) return rec;
+  // Give a monitor that is writing the exit file right now a moment.
+  await new Promise((r) => setTimeout(r, 50));
+  const late = readExitFile(store.exitFile(rec.id));
+  return store.update(rec.id, (r) => {
+    r.state = {
+      ...r.state,
+      status: 'exited',
+      exitCode: late?.exitCode ?? 137,
+      finishedAt: late?.finishedAt ?? new Date().toISOString(),
+      pid: 0,
+      monitorPid: 0,
+      ...(late ? {} : { error: 'the container process ended without its monitor recording an exit status' }),
+    };
+  });
+}
+
+export async function reconcileAll(store: ContainerStore): Promise<ContainerRecord[]> {
+  const out: ContainerRecord[] = [];
+  for (const rec of store.list()) out.push(await reconcile(store, rec));
+  return out;
+}
+
+function cleanupCommand(ctx: GlobalContext, id: string): string[] {
+  // The monitor runs this when a detached container ends (like conmon's exit command).
+  return [launcherPath(), process.argv[1], '--root', ctx.storageRoot, '--runroot', ctx.runRoot, '--log-level', 'error', 'container', 'cleanup', id];
+}
+
+export interface StartOptions {
+  attach: boolean;
+  interactive?: boolean;
+}
+
+/**
+ * Start a created or exited container through its monitor. Attached, resolves
+ * with the container's exit status once it is gone; detached, as soon as it runs.
+ */
+export async function startContainer(ctx: GlobalContext, store: ContainerStore, id: string, opts: StartOptions): Promise<number> {
+  const rec = await withLock(store.lockPath(id), async () => {
+    const current = await reconcile(store, store.get(id));
+    if (current.state.status === 'running') return undefined;
+    fs.mkdirSync(store.runDir(id), { recursive: true, mode: 0o700 });
+    fs.rmSync(store.exitFile(id), { force: true });
+    const spec = containerSpec(store, current);
+    process.env.TSPOD_NODE ??= process.execPath;
+    const monitor = startMonitor({
+      spec,
+      logPath: store.logPath(id),
+      exitFile: store.exitFile(id),
+      detach: !opts.attach,
+      interactive: opts.interactive ?? current.config.interactive,
+      cleanup: opts.attach ? null : cleanupCommand(ctx, id),
+    });
+    let started: { pid: number; monitorPid: number };
+    try {
+      started = await monitor.started;
+    } catch (err) {
+      await store.update(id, (r) => {
+        r.state = { ...r.state, status: 'exited', exitCode: (err as TspodError).exitCode ?? 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
+      });
+      throw err;
+    }
+    const updated = await store.update(id, (r) => {
+      r.state = {
+        status: 'running',
+        pid: started.pid,
+        pidStartTime: processStartTime(started.pid),
+        monitorPid: started.monitorPid,
+        startedAt: new Date().toISOString(),
+        exitCode: 0,
+      };
+    });
+    return { updated, monitor };
+  });
+  if (!rec) {
+    if (opts.attach) throw new TspodError(`container ${id} is already running; use 'tspod attach' or 'tspod logs -f'`);
+    return 0;
+  }
+  if (!opts.attach) return 0;
+  const code = await rec.monitor.exited;
+  await reconcile(store, store.get(id));
+  return code;
+}
+
+async function waitGone(pid: number, startTime: number | undefined, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (isAlive(pid, startTime)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** Send a signal to the container's init process. */
+export async function killContainer(store: ContainerStore, nameOrId: string, signal: string): Promise<ContainerRecord> {
+  const rec = await reconcile(store, store.get(nameOrId));
+  if (rec.state.status !== 'running') {
+    throw new TspodError(`can only kill running containers. ${rec.id} is in state ${rec.state.status}: container state improper`);
+  }
+  process.kill(rec.state.pid, signalName(signal));
+  return rec;
+}
+
+/** Stop: the stop signal, then SIGKILL after the timeout, as Podman does. */
+export async function stopContainer(store: ContainerStore, nameOrId: string, timeoutSecs?: number): Promise<ContainerRecord> {
+  let rec = await reconcile(store, store.get(nameOrId));
+  if (rec.state.status !== 'running') return rec;
+  const { pid, pidStartTime } = rec.state;
+  const timeout = timeoutSecs ?? rec.config.stopTimeout;
+  if (timeout > 0) {
+    try {
+      process.kill(pid, signalName(rec.config.stopSignal));
+    } catch {
+      // already gone
+    }
+  }
+  if (!(await waitGone(pid, pidStartTime, timeout * 1000))) {
+    if (timeout > 0) log.warn(`StopSignal ${rec.config.stopSignal} failed to stop container ${rec.name} in ${timeout} seconds, resorting to SIGKILL`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await waitGone(pid, pidStartTime, 10_000);
+  }
+  // The monitor records the exit status right after the process is reaped.
+  const deadline = Date.now() + 2000;
+  while (!fs.existsSync(store.exitFile(rec.id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  rec = await reconcile(store, store.get(rec.id));
+  return rec;
+}
+
+export async function removeContainer(store: ContainerStore, nameOrId: string, opts: { force: boolean }): Promise<ContainerRecord> {
+  let rec = await reconcile(store, store.get(nameOrId));
+  if (rec.state.status === 'running') {
+    if (!opts.force) {
+      throw new TspodError(
+        `cannot remove container ${rec.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
+        { exitCode: 2 },
+      );
+    }
+    rec = await stopContainer(store, rec.id, 0);
+  }
+  await store.remove(rec.id);
+  return rec;
+}
+
+/** Wait until the container is no longer running; its exit code. */
+export async function waitContainer(store: ContainerStore, nameOrId: string): Promise<number> {
+  for (;;) {
+    const rec = await reconcile(store, store.get(nameOrId));
+    if (rec.state.status !== 'running') return rec.state.exitCode;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function signalName(sig: string): NodeJS.Signals {
+  const s = sig.toUpperCase();
+  if (/^\d+$/.test(s)) {
+    const found = Object.entries(os.constants.signals).find(([, n]) => n === Number(s));
+    if (!found) throw new TspodError(`invalid signal: ${sig}`);
+    return found[0] as NodeJS.Signals;
+  }
+  const name = (s.startsWith('SIG') ? s : `SIG${s}`) as NodeJS.Signals;
+  if (!(name in os.constants.signals)) throw new TspodError(`invalid signal: ${sig}`);
+  return name;
+}
+
+export function containerLogDir(store: ContainerStore, id: string): string {
+  return path.dirname(store.logPath(id));
+}

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { TspodError } from '../util/errors.js';
+import { log } from '../util/log.js';
+import { launcherPath } from '../util/paths.js';
+import type { ContainerSpec } from './spec.js';
+
+export interface MonitorParams {
+  spec: ContainerSpec;
+  logPath: string;
+  exitFile: string;
+  detach: boolean;
+  interactive: boolean;
+  cleanup: string[] | null;
+}
+
+export type MonitorEvent =
+  | { event: 'started'; pid: number; monitorPid: number }
+  | { event: 'error'; exitCode: number; message: string }
+  | { event: 'exited'; exitCode: number; signaled?: boolean };
+
+export interface MonitorHandle {
+  /** Resolves when the container has started, rejects with Podman's exit code when it could not. */
+  started: Promise<{ pid: number; monitorPid: number }>;
+  /** Resolves with the container's exit status (foreground only). */
+  exited: Promise<number>;
+}
+
+/**
+ * Start the native monitor (native/src/monitor.c) for a container. Detached,
+ * the monitor outlives us; in the foreground it shares our stdio and we pass
+ * our signals on to it, and it passes them on to the container.
+ */
+export function startMonitor(params: MonitorParams): MonitorHandle {
+  const child = spawn(launcherPath(), ['--monitor'], {
+    stdio: [params.detach ? 'ignore' : 'inherit', params.detach ? 'ignore' : 'inherit', params.detach ? 'ignore' : 'inherit', 'pipe', 'pipe'],
+  });
+  (child.stdio[3] as Writable).end(JSON.stringify(params));
+  const events = child.stdio[4] as Readable;
+
+  let onStarted!: (v: { pid: number; monitorPid: number }) => void;
+  let onStartFailed!: (e: Error) => void;
+  let onExited!: (code: number) => void;
+  let onExitFailed!: (e: Error) => void;
+  const started = new Promise<{ pid: number; monitorPid: number }>((res, rej) => ((onStarted = res), (onStartFailed = rej)));
+  const exited = new Promise<number>((res, rej) => ((onExited = res), (onExitFailed = rej)));
+  // Nobody may wait for `exited` (detached): don't let its rejection go unhandled.
+  exited.catch(() => undefined);
+
+  let sawStart = false;
+  let exitCode: number | undefined;
+  let failure: TspodError | undefined;
+  let buffered = '';
+  events.setEncoding('utf8');
+  events.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      let ev: MonitorEvent;
+      try {
+        ev = JSON.parse(line) as MonitorEvent;
+      } catch {
+        log.debug(`monitor said something unexpected: ${line}`);
+        continue;
+      }
+      if (ev.event === 'started') {
+        sawStart = true;
+        onStarted({ pid: ev.pid, monitorPid: ev.monitorPid });
+      } else if (ev.event === 'error') {
+        failure = new TspodError(ev.message, { exitCode: ev.exitCode });
+        onStartFailed(failure);
+      } else if (ev.event === 'exited') {
+        exitCode = ev.exitCode;
+      }
+    }
+  });
+
+  const forwarded: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  // Ctrl-C reaches the whole foreground process group: the monitor passes it on.
+  const ignoreInt = () => undefined;
+  if (!params.detach) {
+    for (const s of forwarded) process.on(s, forward);
+    process.on('SIGINT', ignoreInt);
+  }
+  const cleanup = () => {
+    for (const s of forwarded) process.off(s, forward);
+    process.off('SIGINT', ignoreInt);
+  };
+
+  child.on('error', (err) => {
+    cleanup();
+    const e = new TspodError(`cannot run tspod's launcher (${launcherPath()}): ${err.message}; reinstall tspod`);
+    onStartFailed(e);
+    onExitFailed(e);
+  });
+  child.on('close', (code, signal) => {
+    cleanup();
+    if (!sawStart && !failure) onStartFailed(new TspodError(`the container monitor ended before the container started (${signal ?? code})`));
+    if (failure) onExitFailed(failure);
+    else if (exitCode !== undefined) onExited(exitCode);
+    else if (params.detach) onExited(0);
+    else onExitFailed(new TspodError(`the container monitor ended unexpectedly (${signal ?? `exit ${code}`})`));
+  });
+  return { started, exited };
+}
