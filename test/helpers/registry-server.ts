@@ -548,3 +548,70 @@ export async function startFaultProxy(upstream: string, bindHost = '127.0.0.1'):
       }),
   };
 }
+
+// ------------------------------------------------------------------ forward proxy (CONNECT + absolute-form)
+
+export interface ForwardProxy {
+  url: string;
+  /** `CONNECT host:port` targets and absolute-form URLs seen, in order. */
+  seen: Array<{ kind: 'connect' | 'http'; target: string; proxyAuthorization: string | undefined }>;
+  stop(): Promise<void>;
+}
+
+/** A minimal HTTP forward proxy on loopback; with `credentials`, it demands Proxy-Authorization (407). */
+export async function startForwardProxy(credentials?: { username: string; password: string }): Promise<ForwardProxy> {
+  const seen: ForwardProxy['seen'] = [];
+  const expected = credentials ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` : undefined;
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    const auth = req.headers['proxy-authorization'];
+    seen.push({ kind: 'http', target: req.url ?? '', proxyAuthorization: auth });
+    if (expected && auth !== expected) {
+      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="proxy"', 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    const u = new URL(req.url ?? '');
+    const headers = { ...req.headers };
+    delete headers['proxy-authorization'];
+    const up = http.request({ host: u.hostname, port: Number(u.port || 80), method: req.method, path: u.pathname + u.search, headers, agent: false }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    const auth = req.headers['proxy-authorization'];
+    seen.push({ kind: 'connect', target: req.url ?? '', proxyAuthorization: auth });
+    if (expected && auth !== expected) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const [host, port] = (req.url ?? '').split(/:(?=\d+$)/);
+    const upstream = net.connect(Number(port), host!.replace(/^\[|\]$/g, ''), () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('close', () => sockets.delete(upstream));
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

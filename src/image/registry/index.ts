@@ -14,3 +14,4 @@ export type { RetryPolicy } from './retry.js';
 export { defaultCertDirs, loadTlsMaterial } from './tls.js';
 export { newDigester, digestBytes, parseDigest } from './digest.js';
 export type { StreamDigester } from './digest.js';
+export { proxyFromEnvironment, noProxyMatches, parseProxyUrl } from './proxy.js';

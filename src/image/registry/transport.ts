@@ -5,6 +5,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { log } from '../../util/log.js';
@@ -15,6 +17,7 @@ import {
   mapNetworkError,
   mapRegistryError,
 } from './errors.js';
+import { openTunnel, parseProxyUrl, proxyAuthorization, proxyFromEnvironment } from './proxy.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, backoffDelay, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep } from './retry.js';
 import { type TlsMaterial, defaultCertDirs, loadTlsMaterial } from './tls.js';
 import { TokenCache, defaultTokenCache, tokenCacheKey, tokenExpiry } from './token-cache.js';
@@ -147,17 +150,67 @@ export class Transport {
     });
   }
 
-  /** Send one HTTP request (no auth, redirects or retries). */
-  raw(method: string, url: URL, headers: Record<string, string>, body: Uint8Array | Readable | undefined): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
+  private proxyFor(url: URL): URL | undefined {
+    const p = this.opts.proxy;
+    if (p === false) return undefined;
+    if (typeof p === 'string') return parseProxyUrl(p);
+    return proxyFromEnvironment(url, this.opts.env ?? process.env);
+  }
+
+  /** Send one HTTP request (no auth, redirects or retries), directly or through a proxy. */
+  async raw(method: string, url: URL, headers: Record<string, string>, body: Uint8Array | Readable | undefined): Promise<IncomingMessage> {
+    const h: Record<string, string> = { 'User-Agent': this.userAgent, ...headers };
+    if (body instanceof Uint8Array) h['Content-Length'] = String(body.length);
+    else if (body === undefined && (method === 'PUT' || method === 'POST' || method === 'PATCH') && h['Content-Length'] === undefined) {
+      h['Content-Length'] = '0';
+    }
+    const proxy = this.proxyFor(url);
+    let req: http.ClientRequest;
+    if (!proxy) {
       const mod = url.protocol === 'https:' ? https : http;
-      const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
-      const h: Record<string, string> = { 'User-Agent': this.userAgent, ...headers };
-      if (body instanceof Uint8Array) h['Content-Length'] = String(body.length);
-      else if (body === undefined && (method === 'PUT' || method === 'POST' || method === 'PATCH') && h['Content-Length'] === undefined) {
-        h['Content-Length'] = '0';
+      req = mod.request(url, { method, headers: h, agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent });
+    } else if (url.protocol === 'http:') {
+      // absolute-form request to the proxy
+      const auth = proxyAuthorization(proxy);
+      req = http.request({
+        host: proxy.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(proxy.port || 80),
+        path: url.href,
+        method,
+        headers: { ...h, Host: url.host, ...(auth ? { 'Proxy-Authorization': auth } : {}) },
+        agent: this.httpAgent,
+      });
+    } else {
+      // https through a CONNECT tunnel (one tunnel per request: not pooled)
+      const port = url.port || '443';
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      let socket: net.Socket;
+      try {
+        socket = await openTunnel(proxy, host, port, this.registry, this.idleTimeoutMs);
+      } catch (err) {
+        if (body instanceof Readable) body.destroy();
+        throw err;
       }
-      const req = mod.request(url, { method, headers: h, agent });
+      const tlsOpts: tls.ConnectionOptions = {
+        socket,
+        ca: this.tlsm.ca,
+        ...(this.tlsm.cert ? { cert: this.tlsm.cert, key: this.tlsm.key } : {}),
+        rejectUnauthorized: this.tlsVerify,
+        ...(net.isIP(host) ? {} : { servername: host }),
+      };
+      req = https.request(url, { method, headers: h, agent: undefined, createConnection: () => tls.connect(tlsOpts) });
+    }
+    if (!proxy) return this.send(req, url, body);
+    return this.send(req, url, body).catch((err: NodeJS.ErrnoException) => {
+      if (url.protocol === 'http:' && err.code === 'ECONNREFUSED') {
+        throw new RegistryError(`cannot reach proxy ${proxy.host} for registry ${this.registry}: connection refused`, { registry: this.registry, status: 0, code: err.code, cause: err });
+      }
+      throw err;
+    });
+  }
+
+  private send(req: http.ClientRequest, url: URL, body: Uint8Array | Readable | undefined): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
       req.setTimeout(this.idleTimeoutMs, () => {
         const e = new Error(`no data from ${url.host} for ${this.idleTimeoutMs} ms`) as NodeJS.ErrnoException;
         e.code = 'ETIMEDOUT';

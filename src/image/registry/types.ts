@@ -42,6 +42,13 @@ export interface RegistryClientOptions {
   /** How many times an interrupted blob download is resumed (default 5). */
   maxResumeAttempts?: number;
   userAgent?: string;
+  /**
+   * HTTP proxy (`http://[user:pass@]host:port`) for every request, or false for none.
+   * Default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from `env`, never for loopback hosts.
+   */
+  proxy?: string | false;
+  /** Environment consulted for proxies (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Receives one line per notable event (retries, resumes, auth); for --log-level debug and tests. */
   onDebug?: (message: string) => void;
 }
