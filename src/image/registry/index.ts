@@ -1,3 +1,21 @@
+/**
+ * The OCI distribution-spec client.
+ *
+ *   import { RegistryClient, resolveImage } from './image/registry/index.js';
+ *   const client = new RegistryClient({
+ *     registry: '127.0.0.1:5000',           // host[:port]; docker.io is served by registry-1.docker.io
+ *     tlsVerify: false,                     // insecure: https without verification, then plain http
+ *     credentials: (registry) => lookUp(registry),  // {username,password} | {identityToken} | undefined
+ *     // certDirs, retry, tokenCache, proxy, idleTimeoutMs, maxResumeAttempts, onDebug
+ *   });
+ *   const img = await resolveImage(client, ref, { platform: { os: 'linux', architecture: 'arm64' } });
+ *   const stream = await client.getBlob(ref.repository, img.manifest.layers[0].digest, { size: img.manifest.layers[0].size });
+ *   client.close();
+ *
+ * Every failure is a RegistryError (a TspodError, exit code 125) with one clear sentence.
+ * Blob streams verify size and digest at their end and error on a mismatch: consumers must
+ * write to a temporary place and commit only when the stream ended without error.
+ */
 export { RegistryClient, createRegistryClient, MANIFEST_SIZE_LIMIT } from './client.js';
 export { resolveImage, CONFIG_SIZE_LIMIT } from './resolve.js';
 export type { ResolvedImage } from './resolve.js';
