@@ -17,6 +17,7 @@ import path from 'node:path';
 import { goArch } from '../../src/image/manifest.js';
 import { MediaType } from '../../src/image/media-types.js';
 import type { RegistryClient } from '../../src/image/registry/client.js';
+import { requireTools } from './registry-server.js';
 
 export const BUSYBOX = '/bin/busybox';
 const MTIME = '@1700000000';
@@ -147,6 +148,8 @@ export function buildFixtures(dir: string): Fixtures {
 }
 
 function build(dir: string): Fixtures {
+  requireTools('tar', 'gzip', 'zstd');
+  if (!fs.existsSync(BUSYBOX)) throw new Error(`the image fixtures need a static busybox at ${BUSYBOX}: apt-get install busybox-static`);
   fs.mkdirSync(dir, { recursive: true });
   const host = { os: 'linux', architecture: goArch(), ...(goArch() === 'arm64' ? { variant: 'v8' } : {}) };
 

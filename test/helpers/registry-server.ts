@@ -78,6 +78,28 @@ export function registryAvailable(): boolean {
   return fs.existsSync(REGISTRY_BIN);
 }
 
+/** Debian packages the registry tests need, by the program they provide. */
+export const TEST_TOOLS: Record<string, string> = {
+  'docker-registry': 'docker-registry',
+  htpasswd: 'apache2-utils',
+  openssl: 'openssl',
+  skopeo: 'skopeo',
+  zstd: 'zstd',
+  busybox: 'busybox-static',
+  tar: 'tar',
+  gzip: 'gzip',
+};
+
+/** Fail with the apt-get line to run when a program the tests need is missing. */
+export function requireTools(...programs: string[]): void {
+  const dirs = (process.env.PATH ?? '/usr/bin:/bin').split(':');
+  const missing = programs.filter((p) => !dirs.some((d) => fs.existsSync(path.join(d, p))));
+  if (missing.length) {
+    const pkgs = [...new Set(missing.map((p) => TEST_TOOLS[p] ?? p))].join(' ');
+    throw new Error(`the registry tests need ${missing.join(', ')}: install them with apt-get install ${pkgs}`);
+  }
+}
+
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -317,6 +339,7 @@ async function waitReady(url: string, child: ChildProcess, logs: () => string, t
 }
 
 export async function startRegistry(opts: StartOptions): Promise<RegistryServer> {
+  requireTools('docker-registry', 'openssl', ...(opts.mode === 'basic' ? ['htpasswd'] : []));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tspod-registry-${opts.mode}-`));
   const username = opts.username ?? 'tspoduser';
   const password = opts.password ?? 'correct horse battery staple';
@@ -369,6 +392,9 @@ export async function startRegistry(opts: StartOptions): Promise<RegistryServer>
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
+    child.on('error', (err) => {
+      log += `\nspawn failed: ${err.message}`;
+    });
     const onData = (b: Buffer) => {
       log = (log + b.toString()).slice(-32_768);
     };

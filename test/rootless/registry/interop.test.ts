@@ -9,7 +9,7 @@ import { parseManifest } from '../../../src/image/manifest.js';
 import { MediaType } from '../../../src/image/media-types.js';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { type Fixtures, buildFixtures, collect, pushImage, pushIndex, sha256, sha256File, writeOciLayout } from '../../helpers/image-fixtures.js';
-import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
+import { type RegistryServer, requireTools, startRegistry } from '../../helpers/registry-server.js';
 
 const run = promisify(execFile);
 let reg: RegistryServer;
@@ -34,6 +34,7 @@ async function skopeo(...args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
+  requireTools('skopeo');
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-reg-interop-'));
   fs.mkdirSync(path.join(tmp, 'home'));
   policy = path.join(tmp, 'policy.json');
