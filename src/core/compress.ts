@@ -24,7 +24,11 @@ async function* zstdCompress(source: AsyncIterable<Uint8Array>, level: number): 
       const n = Math.min(IN_PIECE, chunk.length - off);
       const last = off + n >= chunk.length;
       const fin = final && last ? 1 : 0;
-      if (n > 0) mem().set(chunk.subarray(off, off + n), c['stream-in-ptr'](h, n));
+      if (n > 0) {
+        // stream-in-ptr may grow the memory: take the view only after it.
+        const p = c['stream-in-ptr'](h, n);
+        mem().set(chunk.subarray(off, off + n), p);
+      }
       off += n;
       let st = c['stream-run'](h, n, fin);
       while (st === 1) {

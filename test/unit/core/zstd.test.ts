@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compressChunks } from '../../../src/core/compress.js';
 import { decompressChunks, decompressSync, WasmDecoder } from '../../../src/core/decompress.js';
+import { core, discardCore } from '../../../src/core/wasm.js';
 import { TspodError } from '../../../src/util/errors.js';
 import { randomBytes, rng, run, sampleData, splitRandom } from './helpers.js';
 
@@ -125,4 +126,21 @@ describe('zstd decoder (differential against the zstd CLI)', () => {
       expect(decompressSync(z, 'zstd').equals(d)).toBe(true);
     });
   }
+
+  it('survives the core memory growing under a call (fresh instance, large first chunks)', async () => {
+    for (const kind of ['compress', 'gzip', 'zstd'] as const) {
+      discardCore();
+      const before = core().memory.buffer.byteLength;
+      const d = sampleData(3_000_000, 9);
+      if (kind === 'compress') {
+        const parts: Buffer[] = [];
+        for await (const p of compressChunks([d], 'zstd', { level: 3 })) parts.push(p);
+        expect(run('zstd', ['-q', '-dc'], Buffer.concat(parts)).equals(d)).toBe(true);
+      } else {
+        const z = kind === 'gzip' ? run('gzip', ['-c'], d) : run('zstd', ['-q', '-c'], d);
+        expect(decompressSync(z, kind).equals(d)).toBe(true);
+      }
+      expect(core().memory.buffer.byteLength).toBeGreaterThan(before);
+    }
+  });
 });
