@@ -41,10 +41,9 @@ function checkRepo(repo: string): void {
   }
 }
 
+/** The digest when there is one, else the tag, else `latest` (as a reference without either means). */
 function manifestRef(ref: RegistryRef): string {
-  const r = ref.digest ?? ref.tag;
-  if (!r) throw new TspodError(`reference to ${ref.repository} has neither a tag nor a digest`);
-  return r;
+  return ref.digest ?? ref.tag ?? 'latest';
 }
 
 /** Turn a (possibly relative) upload Location into a URL string, adding query parameters. */

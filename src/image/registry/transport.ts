@@ -312,7 +312,7 @@ export class Transport {
     if (!ch) return undefined;
     if (ch.scheme === 'basic') {
       const c = await this.credentials();
-      if (c && 'password' in c) return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+      if (c && 'password' in c && typeof c.password === 'string') return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
       return undefined;
     }
     if (ch.scheme === 'bearer') {
@@ -352,7 +352,7 @@ export class Transport {
     const headers: Record<string, string> = {};
     let method = 'GET';
     let body: Buffer | undefined;
-    if (c && 'identityToken' in c) {
+    if (c?.identityToken) {
       method = 'POST';
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'tspod' });
       if (service) form.set('service', service);
@@ -362,7 +362,7 @@ export class Transport {
     } else {
       if (service) url.searchParams.set('service', service);
       for (const s of scopes) url.searchParams.append('scope', s);
-      if (c) {
+      if (c && 'password' in c) {
         url.searchParams.set('account', c.username);
         headers.Authorization = `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
       }

@@ -16,9 +16,12 @@ export interface RegistryRef {
   digest?: string;
 }
 
+/**
+ * Credentials for one registry. An `identityToken` (auth.json `identitytoken`, an OAuth2
+ * refresh token) wins over the password when set. auth-file.ts's password entries fit as is.
+ */
 export type Credentials =
-  | { username: string; password: string }
-  /** An OAuth2 refresh token (`identitytoken` in auth.json). */
+  | { username: string; password: string; identityToken?: string | undefined }
   | { identityToken: string; username?: string };
 
 /** Looked up once per client, lazily, when the registry asks for authentication. */

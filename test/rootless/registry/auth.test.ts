@@ -51,6 +51,12 @@ describe('basic auth (htpasswd)', { timeout: 30_000 }, () => {
     expect(asked).toBe(1); // looked up once per client
   });
 
+  it('takes credentials in the shape auth-file.ts returns (identityToken unset)', async () => {
+    const stored = { kind: 'password' as const, username: basic.username, password: basic.password, identityToken: undefined as string | undefined, file: 'auth.json', key: basic.host };
+    const c = client(basic, () => stored);
+    expect((await c.getManifest({ repository: 'private/busybox', tag: 'v1' })).digest).toBe(fx.busybox.manifestDigest);
+  });
+
   it('tells the user to log in when no credentials are known', async () => {
     const c = client(basic);
     await expect(c.getManifest({ repository: 'private/busybox', tag: 'v1' })).rejects.toThrow(

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, selectPlatform } from '../../../src/image/manifest.js';
 import { MediaType } from '../../../src/image/media-types.js';
+import { parseImageReference } from '../../../src/image/reference.js';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { RegistryError } from '../../../src/image/registry/errors.js';
 import { resolveImage } from '../../../src/image/registry/resolve.js';
@@ -228,5 +229,15 @@ describe('plain HTTP registry', { timeout: 30_000 }, () => {
     await expect(resolveImage(client, { repository: 'fixtures/multiarch', tag: 'latest' }, { platform: { os: 'linux', architecture: 'mips64' } })).rejects.toThrow(
       /no image for platform linux\/mips64/,
     );
+  });
+
+  it('accepts a parsed image reference as is, a missing tag meaning latest', async () => {
+    await client.putManifest({ repository: 'fixtures/busybox', tag: 'latest' }, fx.busybox.manifest, fx.busybox.manifestMediaType);
+    const ref = parseImageReference(`${reg.host}/fixtures/busybox`);
+    expect(ref.tag).toBeUndefined();
+    expect((await client.getManifest(ref)).digest).toBe(fx.busybox.manifestDigest);
+    const byDigest = parseImageReference(`${reg.host}/fixtures/busybox@${fx.busybox.manifestDigest}`);
+    expect((await client.getManifest(byDigest)).bytes.equals(fx.busybox.manifest)).toBe(true);
+    await expect(client.getManifest(parseImageReference('quay.io/fixtures/busybox:v1'))).rejects.toThrow(/given to the client of/);
   });
 });
