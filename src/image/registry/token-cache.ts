@@ -9,8 +9,12 @@ export interface CachedToken {
 /** Tokens without expires_in last 60 s (distribution's token spec). */
 export const DEFAULT_TOKEN_LIFETIME_S = 60;
 
-export function tokenCacheKey(registry: string, realm: string, service: string | undefined, scopes: readonly string[]): string {
-  return JSON.stringify([registry, realm, service ?? '', [...new Set(scopes)].sort()]);
+/**
+ * Cache key. `identity` distinguishes credentials (a hash, never the secret itself), so a
+ * token obtained with one password is never used for another, nor for anonymous access.
+ */
+export function tokenCacheKey(registry: string, realm: string, service: string | undefined, scopes: readonly string[], identity = ''): string {
+  return JSON.stringify([registry, realm, service ?? '', [...new Set(scopes)].sort(), identity]);
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   mapNetworkError,
   mapRegistryError,
 } from './errors.js';
+import { digestBytes } from './digest.js';
 import { openTunnel, parseProxyUrl, proxyAuthorization, proxyFromEnvironment } from './proxy.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, backoffDelay, isRetryableNetworkError, isRetryableStatus, parseRetryAfter, sleep } from './retry.js';
 import { type TlsMaterial, defaultCertDirs, loadTlsMaterial } from './tls.js';
@@ -318,7 +319,9 @@ export class Transport {
     if (ch.scheme === 'bearer') {
       const realm = ch.params.realm;
       if (!realm) throw new RegistryError(`registry ${this.registry} asked for a bearer token without naming a realm; it is misconfigured`, { registry: this.registry, status: 401 });
-      const key = tokenCacheKey(this.registry, realm, ch.params.service, scopes);
+      const c = await this.credentials();
+      const identity = c ? digestBytes(JSON.stringify([c.username ?? '', 'password' in c ? c.password : '', c.identityToken ?? ''])).slice(7, 23) : '';
+      const key = tokenCacheKey(this.registry, realm, ch.params.service, scopes, identity);
       if (!refresh) {
         const t = this.tokenCache.get(key);
         if (t) return `Bearer ${t}`;

@@ -173,4 +173,14 @@ describe('bearer tokens (distribution token auth + RS256 token server)', { timeo
     expect(results.every((r) => r?.digest === fx.busybox.manifestDigest)).toBe(true);
     expect(token.token!.requests.length).toBe(n + 1);
   });
+
+  it('never reuses a token obtained with other credentials from a shared cache', async () => {
+    const shared = new TokenCache();
+    const good = client(token, creds, shared);
+    expect((await good.getManifest({ repository: 'private/busybox', tag: 'v1' })).digest).toBe(fx.busybox.manifestDigest);
+    const wrong = client(token, () => ({ username: token.username, password: 'wrong' }), shared);
+    await expect(wrong.getManifest({ repository: 'private/busybox', tag: 'v1' })).rejects.toThrow(/^unauthorized: invalid username\/password/);
+    const anon = client(token, undefined, shared);
+    await expect(anon.getManifest({ repository: 'private/busybox', tag: 'v1' })).rejects.toThrow(/^unauthorized: authentication required/);
+  });
 });

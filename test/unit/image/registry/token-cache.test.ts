@@ -9,6 +9,9 @@ describe('token cache', () => {
     expect(tokenCacheKey('r:5000', 'https://t/token', 'svc', ['repository:a:pull'])).not.toBe(a);
     expect(tokenCacheKey('other', 'https://t/token', 'svc', ['repository:a:pull', 'repository:b:pull'])).not.toBe(a);
     expect(tokenCacheKey('r:5000', 'https://t/token', 'svc2', ['repository:a:pull', 'repository:b:pull'])).not.toBe(a);
+    // different credentials never share a token
+    expect(tokenCacheKey('r:5000', 'https://t/token', 'svc', ['repository:a:pull', 'repository:b:pull'], 'id1')).not.toBe(a);
+    expect(tokenCacheKey('r:5000', 'https://t/token', 'svc', ['repository:a:pull'], 'id1')).not.toBe(tokenCacheKey('r:5000', 'https://t/token', 'svc', ['repository:a:pull'], 'id2'));
   });
 
   it('serves a token until its expiry, then forgets it', () => {
