@@ -228,6 +228,10 @@ export class Transport {
       });
       if (body instanceof Readable) {
         body.on('error', (e) => req.destroy(e));
+        // a request that failed mid-upload must not leave its source (often a file) open
+        req.once('close', () => {
+          if (!body.readableEnded) body.destroy();
+        });
         body.pipe(req);
       } else {
         req.end(body);
