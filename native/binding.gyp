@@ -19,7 +19,8 @@
         "src/util.c",
         "src/container.c",
         "src/mounts.c",
-        "src/monitor.c"
+        "src/monitor.c",
+        "src/exec.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }

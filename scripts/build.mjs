@@ -6,7 +6,10 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-fs.rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a tspod running meanwhile never finds half a build.
+const root = new URL('..', import.meta.url).pathname;
+const staging = `${root}dist.build-${process.pid}`;
+fs.rmSync(staging, { recursive: true, force: true });
 
 const common = {
   bundle: true,
@@ -21,7 +24,7 @@ const common = {
 await build({
   ...common,
   entryPoints: { tspod: 'src/entry.ts' },
-  outdir: 'dist',
+  outdir: staging,
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
 });
@@ -29,9 +32,14 @@ await build({
 await build({
   ...common,
   entryPoints: { cli: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: staging,
   splitting: true,
   format: 'esm',
   // Bundled CommonJS dependencies still call require(): give ESM chunks one.
   banner: { js: "import { createRequire as __tspodCreateRequire } from 'node:module'; const require = __tspodCreateRequire(import.meta.url);" },
 });
+
+const old = `${root}dist.old-${process.pid}`;
+if (fs.existsSync(`${root}dist`)) fs.renameSync(`${root}dist`, old);
+fs.renameSync(staging, `${root}dist`);
+fs.rmSync(old, { recursive: true, force: true });

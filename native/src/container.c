@@ -26,7 +26,7 @@
 
 /* The child reports a failure before exec as "EXITCODE message" on a
  * close-on-exec pipe: an empty read in the parent means exec succeeded. */
-static int error_pipe[2];
+int error_pipe[2];
 
 struct child_args {
   const json_value *spec;
@@ -106,6 +106,34 @@ static void apply_identity_and_caps(const json_value *spec) {
     child_fail(125, "cannot set no_new_privs: %s", strerror(errno));
 }
 
+/* The last steps of every container process, init or exec'd: identity,
+ * capabilities, environment, exec. Failures go to the error pipe. */
+_Noreturn void become_process(const json_value *spec) {
+  apply_identity_and_caps(spec);
+
+  const json_value *args = json_get(spec, "args");
+  const json_value *env = json_get(spec, "env");
+  if (!args || args->type != JSON_ARRAY || args->count == 0) child_fail(125, "no command given");
+  char **argv = calloc(args->count + 1, sizeof *argv);
+  char **envp = calloc((env ? env->count : 0) + 1, sizeof *envp);
+  for (size_t i = 0; i < args->count; i++) argv[i] = args->items[i]->string;
+  for (size_t i = 0; env && i < env->count; i++) envp[i] = env->items[i]->string;
+  /* execvp searches the PATH of the environment it runs in: make it the container's. */
+  clearenv();
+  for (size_t i = 0; envp[i]; i++) putenv(envp[i]);
+  if (!getenv("PATH")) setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  execvp(argv[0], argv);
+  if (errno == ENOENT)
+    child_fail(127, "%s: executable file `%s` not found in $PATH: No such file or directory", argv[0], argv[0]);
+  if (errno == EACCES || errno == EISDIR || errno == ENOEXEC)
+    child_fail(126, "%s: cannot execute: %s", argv[0], strerror(errno == EISDIR ? EACCES : errno));
+  child_fail(126, "%s: %s", argv[0], strerror(errno));
+}
+
 static int container_init(void *arg) {
   struct child_args *a = arg;
   const json_value *spec = a->spec;
@@ -161,29 +189,7 @@ static int container_init(void *arg) {
       child_fail(125, "cannot change to the working directory %s: %s", cwd, strerror(errno));
   }
 
-  apply_identity_and_caps(spec);
-
-  const json_value *args = json_get(spec, "args");
-  const json_value *env = json_get(spec, "env");
-  if (!args || args->type != JSON_ARRAY || args->count == 0) child_fail(125, "no command given");
-  char **argv = calloc(args->count + 1, sizeof *argv);
-  char **envp = calloc((env ? env->count : 0) + 1, sizeof *envp);
-  for (size_t i = 0; i < args->count; i++) argv[i] = args->items[i]->string;
-  for (size_t i = 0; env && i < env->count; i++) envp[i] = env->items[i]->string;
-  /* execvp searches the PATH of the environment it runs in: make it the container's. */
-  clearenv();
-  for (size_t i = 0; envp[i]; i++) putenv(envp[i]);
-  if (!getenv("PATH")) setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  execvp(argv[0], argv);
-  if (errno == ENOENT)
-    child_fail(127, "%s: executable file `%s` not found in $PATH: No such file or directory", argv[0], argv[0]);
-  if (errno == EACCES || errno == EISDIR || errno == ENOEXEC)
-    child_fail(126, "%s: cannot execute: %s", argv[0], strerror(errno == EISDIR ? EACCES : errno));
-  child_fail(126, "%s: %s", argv[0], strerror(errno));
+  become_process(spec);
 }
 
 static int namespace_flags(const json_value *spec) {

@@ -11,4 +11,9 @@
  * (125, 126 not executable, 127 not found) in *fail_code otherwise. */
 pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code, char *err, size_t errlen);
 
+/* Set the identity, capabilities and environment the spec gives and exec its
+ * args; on failure write "EXITCODE message" to error_pipe[1] and exit. */
+_Noreturn void become_process(const json_value *spec);
+extern int error_pipe[2];
+
 #endif

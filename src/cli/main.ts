@@ -3,6 +3,7 @@ import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
 import { CreateCommand } from './container/create.js';
+import { ExecCommand } from './container/exec.js';
 import { ContainerInspectCommand } from './container/inspect.js';
 import {
   ContainerCleanupCommand,
@@ -33,6 +34,7 @@ export const COMMANDS = [
   ContainerExistsCommand,
   ContainerInspectCommand,
   CreateCommand,
+  ExecCommand,
   InfoCommand,
   KillCommand,
   LogsCommand,

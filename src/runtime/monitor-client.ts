@@ -32,8 +32,28 @@ export interface MonitorHandle {
  * our signals on to it, and it passes them on to the container.
  */
 export function startMonitor(params: MonitorParams): MonitorHandle {
-  const child = spawn(launcherPath(), ['--monitor'], {
-    stdio: [params.detach ? 'ignore' : 'inherit', params.detach ? 'ignore' : 'inherit', params.detach ? 'ignore' : 'inherit', 'pipe', 'pipe'],
+  return startLauncher('--monitor', params, { detach: params.detach, interactive: true });
+}
+
+/** Run a process in a running container (native/src/exec.c) with our stdio. */
+export function startExec(params: { pid: number; process: ExecProcess }, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
+  return startLauncher('--exec', params, opts);
+}
+
+export interface ExecProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[] };
+  capabilities: number[];
+  noNewPrivileges: boolean;
+}
+
+function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
+  const io = opts.detach ? 'ignore' : 'inherit';
+  const child = spawn(launcherPath(), [mode], {
+    stdio: [opts.detach || !opts.interactive ? 'ignore' : 'inherit', io, io, 'pipe', 'pipe'],
+    detached: mode === '--exec' && opts.detach,
   });
   (child.stdio[3] as Writable).end(JSON.stringify(params));
   const events = child.stdio[4] as Readable;
@@ -81,7 +101,14 @@ export function startMonitor(params: MonitorParams): MonitorHandle {
   const forward = (sig: NodeJS.Signals) => child.kill(sig);
   // Ctrl-C reaches the whole foreground process group: the monitor passes it on.
   const ignoreInt = () => undefined;
-  if (!params.detach) {
+  if (mode === '--exec' && opts.detach) {
+    // A detached exec goes on without us: stop listening once it has started.
+    started.then(() => {
+      events.destroy();
+      child.unref();
+    }, () => undefined);
+  }
+  if (!opts.detach) {
     for (const s of forwarded) process.on(s, forward);
     process.on('SIGINT', ignoreInt);
   }
@@ -101,7 +128,7 @@ export function startMonitor(params: MonitorParams): MonitorHandle {
     if (!sawStart && !failure) onStartFailed(new TspodError(`the container monitor ended before the container started (${signal ?? code})`));
     if (failure) onExitFailed(failure);
     else if (exitCode !== undefined) onExited(exitCode);
-    else if (params.detach) onExited(0);
+    else if (opts.detach) onExited(0);
     else onExitFailed(new TspodError(`the container monitor ended unexpectedly (${signal ?? `exit ${code}`})`));
   });
   return { started, exited };

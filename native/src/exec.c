@@ -1,0 +1,133 @@
+#define _GNU_SOURCE
+#include "exec.h"
+#include "container.h"
+#include "json.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CONFIG_FD 3
+#define EVENT_FD 4
+
+static volatile sig_atomic_t target;
+
+static void emit(const char *line) { write_all(EVENT_FD, line, strlen(line)); }
+
+static void emit_error(int code, const char *message) {
+  char escaped[2200], line[2400];
+  json_escape_to(escaped, sizeof escaped, message);
+  snprintf(line, sizeof line, "{\"event\":\"error\",\"exitCode\":%d,\"message\":%s}\n", code, escaped);
+  emit(line);
+}
+
+static void forward_signal(int sig) {
+  if (target > 0) kill(target, sig);
+}
+
+/* Enter the container's namespaces in an order the kernel accepts: the mount
+ * namespace last among those that change paths, the PID one takes effect for
+ * the child we fork afterwards. */
+static int join_namespaces(int pid, char *err, size_t errlen) {
+  static const struct { const char *name; int flag; } order[] = {
+    {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+    {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
+  };
+  int fds[6];
+  char path[64];
+  for (int i = 0; i < 6; i++) {
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, order[i].name);
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) {
+      snprintf(err, errlen, "the container is not running (cannot open %s: %s)", path, strerror(errno));
+      for (int j = 0; j < i; j++) close(fds[j]);
+      return -1;
+    }
+  }
+  for (int i = 0; i < 6; i++) {
+    /* Namespaces the container shares with us (e.g. --network host) are no change. */
+    char self[64], a[64] = "", b[64] = "";
+    snprintf(self, sizeof self, "/proc/self/ns/%s", order[i].name);
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, order[i].name);
+    if (readlink(self, a, sizeof a - 1) > 0 && readlink(path, b, sizeof b - 1) > 0 && strcmp(a, b) == 0) {
+      close(fds[i]);
+      continue;
+    }
+    if (setns(fds[i], order[i].flag) < 0) {
+      snprintf(err, errlen, "cannot join the container's %s namespace: %s", order[i].name, strerror(errno));
+      return -1;
+    }
+    close(fds[i]);
+  }
+  return 0;
+}
+
+int exec_main(void) {
+  char err[1024];
+  char *input = read_fd_all(CONFIG_FD, NULL);
+  close(CONFIG_FD);
+  if (!input) { emit_error(125, "cannot read the exec parameters"); return 125; }
+  json_value *cfg = json_parse(input, err, sizeof err);
+  free(input);
+  if (!cfg) { emit_error(125, err); return 125; }
+  int pid = (int)json_get_number(cfg, "pid", 0);
+  const json_value *spec = json_get(cfg, "process");
+  if (pid <= 0 || !spec) { emit_error(125, "the exec parameters name no container process"); return 125; }
+  if (join_namespaces(pid, err, sizeof err) < 0) { emit_error(125, err); return 125; }
+  if (pipe2(error_pipe, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+
+  pid_t child = fork();
+  if (child < 0) { emit_error(125, "fork failed"); return 125; }
+  if (child == 0) {
+    close(error_pipe[0]);
+    const char *cwd = json_get_string(spec, "cwd", "/");
+    if (chdir(cwd) < 0) {
+      char msg[600];
+      int n = snprintf(msg, sizeof msg, "125 cannot change to the working directory %s: %s", cwd, strerror(errno));
+      write_all(error_pipe[1], msg, (size_t)n);
+      _exit(125);
+    }
+    become_process(spec);
+  }
+  target = child;
+  close(error_pipe[1]);
+  struct sigaction sa = {0};
+  sa.sa_handler = forward_signal;
+  sa.sa_flags = SA_RESTART;
+  int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
+
+  char report[1100];
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(error_pipe[0], report + got, sizeof report - 1 - got)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) got += (size_t)n;
+  report[got] = '\0';
+  close(error_pipe[0]);
+  int status;
+  if (got > 0) {
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    char *space = strchr(report, ' ');
+    int code = atoi(report);
+    emit_error(code ? code : 125, space ? space + 1 : report);
+    return code ? code : 125;
+  }
+  char line[128];
+  snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d,\"monitorPid\":%d}\n", (int)child, (int)getpid());
+  emit(line);
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) { emit_error(125, "lost the exec'd process"); return 125; }
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d}\n", code);
+  emit(line);
+  json_free(cfg);
+  return code;
+}

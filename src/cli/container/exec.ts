@@ -1,0 +1,36 @@
+import { Command, Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+export class ExecCommand extends TspodCommand {
+  static override paths = [['exec'], ['container', 'exec']];
+  static override usage = Command.Usage({
+    category: 'Containers',
+    description: 'Run a process in a running container',
+    details: "Joins the container's namespaces and runs COMMAND as the container's user (or -u), in its working directory (or -w), with its environment plus -e.",
+    examples: [['Run a shell command in a container', 'tspod exec web sh -c "ps"']],
+  });
+
+  detach = Option.Boolean('-d,--detach', false, { description: 'Run the exec session in the background' });
+  env = Option.Array('-e,--env', [], { description: 'Set environment variables' });
+  interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+  user = Option.String('-u,--user', { description: 'Sets the username or UID used and optionally the groupname or GID' });
+  workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
+  privileged = Option.Boolean('--privileged', false, { description: 'Give the process extended Linux capabilities' });
+  container = Option.String({ name: 'CONTAINER' });
+  command = Option.Proxy({ name: 'COMMAND' });
+
+  async execute(): Promise<number> {
+    const { requireUserNamespace } = await import('../../rootless/userns.js');
+    await requireUserNamespace();
+    const { execInContainer } = await import('../../runtime/exec.js');
+    return execInContainer(this.globals, this.container, {
+      command: this.command,
+      env: this.env,
+      user: this.user,
+      workdir: this.workdir,
+      detach: this.detach,
+      interactive: this.interactive,
+      privileged: this.privileged,
+    });
+  }
+}
