@@ -288,7 +288,7 @@ export async function createLayerFromDiff(src: DiffSource, opts: LayerFromDiffOp
     for await (const piece of compressChunks(tarBytes(), opts.compression, { level: opts.level })) {
       blobHash.update(piece);
       size += piece.length;
-      if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     out.end();
     await done;

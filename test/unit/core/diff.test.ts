@@ -153,7 +153,7 @@ describe('layer differ: overlay upper directory', () => {
     write(upper, 'etc/passwd', 'root:x:0:0\n');
     write(upper, 'opaque/new', 'n');
     const canMknod = spawnSync('mknod', [path.join(upper, 'etc/shadow'), 'c', '0', '0']).status === 0;
-    const xattrs = (f: string) => (f.endsWith('/opaque') ? { 'user.overlay.opaque': Buffer.from('y'), 'user.keep': Buffer.from('v') } : {});
+    const xattrs = (f: string): Record<string, Buffer> => (f.endsWith('/opaque') ? { 'user.overlay.opaque': Buffer.from('y'), 'user.keep': Buffer.from('v') } : {});
     const names: string[] = [];
     for await (const e of diffEntries({ kind: 'overlay', upper }, { readXattrs: xattrs })) {
       names.push(`${e.header.type} ${e.header.name}${e.header.xattrs ? ` ${Object.keys(e.header.xattrs).join(',')}` : ''}`);
