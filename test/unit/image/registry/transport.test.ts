@@ -15,6 +15,6 @@ describe('endpoints', () => {
     expect(MANIFEST_ACCEPT).toEqual(
       expect.arrayContaining([MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest]),
     );
-    expect(MANIFEST_ACCEPT.some((m) => m.includes('manifest.v1'))).toBe(false);
+    expect(MANIFEST_ACCEPT.some((m) => m.startsWith('application/vnd.docker.distribution.manifest.v1'))).toBe(false);
   });
 });
