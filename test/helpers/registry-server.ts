@@ -462,6 +462,8 @@ export type ProxyAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   /** Forward, but cut the connection after this many body bytes. */
   | { kind: 'cut'; afterBytes: number }
+  /** Forward this many body bytes, then go silent with the connection open. */
+  | { kind: 'stall'; afterBytes: number }
   /** Destroy the connection without answering. */
   | { kind: 'drop' }
   /** Forward without the Range/If-Range headers (a server that ignores ranges). */
@@ -535,6 +537,17 @@ export async function startFaultProxy(upstream: string, bindHost = '127.0.0.1'):
         return;
       }
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (action.kind === 'stall') {
+        let sent = 0;
+        ur.on('data', (c: Buffer) => {
+          if (sent >= action.afterBytes) return;
+          const part = c.subarray(0, action.afterBytes - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= action.afterBytes) ur.destroy(); // nothing more will come; the socket stays open
+        });
+        return;
+      }
       if (action.kind === 'cut') {
         let sent = 0;
         ur.on('data', (c: Buffer) => {

@@ -74,6 +74,19 @@ describe('interrupted downloads', { timeout: 30_000 }, () => {
     expect(debug.some((m) => /connection lost at 300000; resuming from 299488/.test(m))).toBe(true);
   });
 
+  it('resumes a download that stalled past the idle timeout', async () => {
+    const l = layer();
+    proxy.setHook((req, n) => (isBlobGet(req, l.digest) && n === 0 ? { kind: 'stall', afterBytes: 400_000 } : { kind: 'pass' }));
+    const c = client({ idleTimeoutMs: 500 });
+    const t0 = Date.now();
+    const bytes = await collect(await c.getBlob(REPO, l.digest, { size: l.size }));
+    expect(sha256(bytes)).toBe(l.digest);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const gets = proxy.requests.filter((r) => r.url.endsWith(l.digest));
+    expect(gets.map((r) => r.headers.range)).toEqual([undefined, `bytes=${400_000 - 512}-`]);
+    expect(debug.some((m) => /connection lost at 400000/.test(m))).toBe(true);
+  });
+
   it('restarts from zero when the server ignores the range', async () => {
     const l = layer();
     proxy.setHook((req, n) => (!isBlobGet(req, l.digest) ? { kind: 'pass' } : n === 0 ? { kind: 'cut', afterBytes: 123_457 } : { kind: 'ignoreRange' }));
