@@ -4,6 +4,7 @@
  * Handles Docker v2 schema 2 manifests and manifest lists, OCI image manifests and OCI
  * indexes. Docker schema 1 is refused with a clear message.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import { TspodError } from '../util/errors.js';
 import {
@@ -254,6 +255,32 @@ export function hostPlatform(
   return p;
 }
 
+/** x86-64 microarchitecture level (1-4) from CPU flags, as containers/image detects it. */
+export function amd64LevelFromFlags(flags: ReadonlySet<string>): number {
+  const has = (...f: string[]) => f.every((x) => flags.has(x));
+  if (!has('cx16', 'lahf_lm', 'popcnt', 'sse4_1', 'sse4_2', 'ssse3')) return 1;
+  if (!has('avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave')) return 2;
+  if (!has('avx512f', 'avx512bw', 'avx512cd', 'avx512dq', 'avx512vl')) return 3;
+  return 4;
+}
+
+let cachedLevel: number | undefined;
+
+/** This host's x86-64 level (1 when unknown); read once from /proc/cpuinfo. */
+export function hostAmd64Level(): number {
+  if (cachedLevel === undefined) {
+    cachedLevel = 1;
+    try {
+      const text = fs.readFileSync('/proc/cpuinfo', 'utf8');
+      const line = /^flags\s*:(.*)$/m.exec(text);
+      if (line) cachedLevel = amd64LevelFromFlags(new Set(line[1]!.trim().split(/\s+/)));
+    } catch {
+      // not Linux, or /proc unavailable
+    }
+  }
+  return cachedLevel;
+}
+
 export function formatPlatform(p: Platform): string {
   return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
 }
@@ -274,8 +301,14 @@ export function parsePlatform(s: string, defaults: Platform = hostPlatform()): P
  * Variants acceptable for a wanted arch/variant, best first (as containers/image does:
  * an arm/v7 host also runs v6 and v5 images; arm64 images often carry no variant).
  */
-export function compatibleVariants(architecture: string, variant: string | undefined): (string | undefined)[] {
+export function compatibleVariants(architecture: string, variant: string | undefined, amd64Level?: number): (string | undefined)[] {
   const v = variant || undefined;
+  if (architecture === 'amd64' && v === undefined && amd64Level && amd64Level > 1) {
+    // an x86-64-v3 host runs v3, v2 and v1 images, preferring the most specific
+    const levels = [];
+    for (let l = Math.min(4, amd64Level); l >= 1; l--) levels.push(`v${l}`);
+    return [...levels, undefined];
+  }
   if (architecture === 'arm') {
     const order = ['v8', 'v7', 'v6', 'v5'];
     const i = order.indexOf(v ?? 'v7');
@@ -294,12 +327,13 @@ export function compatibleVariants(architecture: string, variant: string | undef
  * Choose the manifest for `want` (default: this host) from an index / manifest list.
  * Entries without a platform and attestation entries (`unknown/unknown`) are skipped.
  */
-export function selectPlatform(index: ImageIndex, want: Partial<Platform> = {}): Descriptor {
+export function selectPlatform(index: ImageIndex, want: Partial<Platform> = {}, opts: { amd64Level?: number } = {}): Descriptor {
   const host = hostPlatform();
   const wantOs = want.os ?? host.os;
   const wantArch = want.architecture ?? host.architecture;
   const wantVariant = want.variant ?? (want.architecture === undefined || want.architecture === host.architecture ? host.variant : undefined);
-  const variants = compatibleVariants(wantArch, wantVariant);
+  const level = opts.amd64Level ?? (wantArch === 'amd64' && host.architecture === 'amd64' && want.variant === undefined ? hostAmd64Level() : undefined);
+  const variants = compatibleVariants(wantArch, wantVariant, level);
   const candidates = index.manifests.filter(
     (m) => m.platform && m.platform.os === wantOs && m.platform.architecture === wantArch && isImageManifestMediaType(stripParams(m.mediaType)),
   );

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ImageIndex,
+  amd64LevelFromFlags,
+  hostAmd64Level,
   checkConfigMatchesManifest,
   compatibleVariants,
   formatPlatform,
@@ -156,9 +158,28 @@ describe('platforms', () => {
   it('accepts arm64 entries without a variant and prefers exact variants', () => {
     const idx = index([{ arch: 'arm64', c: '1' }, { arch: 'amd64', variant: 'v3', c: '2' }, { arch: 'amd64', c: '3' }]);
     expect(selectPlatform(idx, { os: 'linux', architecture: 'arm64', variant: 'v8' }).digest).toBe(D('1'));
-    expect(selectPlatform(idx, { os: 'linux', architecture: 'amd64' }).digest).toBe(D('3'));
+    expect(selectPlatform(idx, { os: 'linux', architecture: 'amd64' }, { amd64Level: 1 }).digest).toBe(D('3'));
+    expect(selectPlatform(idx, { os: 'linux', architecture: 'amd64' }, { amd64Level: 2 }).digest).toBe(D('3'));
+    // an x86-64-v3 (or v4) host prefers the v3 build
+    expect(selectPlatform(idx, { os: 'linux', architecture: 'amd64' }, { amd64Level: 3 }).digest).toBe(D('2'));
+    expect(selectPlatform(idx, { os: 'linux', architecture: 'amd64' }, { amd64Level: 4 }).digest).toBe(D('2'));
+    const onlyV3 = index([{ arch: 'amd64', variant: 'v3', c: '7' }]);
+    expect(() => selectPlatform(onlyV3, { os: 'linux', architecture: 'amd64' }, { amd64Level: 2 })).toThrow(/no image for platform linux\/amd64/);
     expect(selectPlatform(idx, { os: 'linux', architecture: 'amd64', variant: 'v3' }).digest).toBe(D('2'));
     expect(compatibleVariants('arm', 'v7')).toEqual(['v7', 'v6', 'v5', undefined]);
+    expect(compatibleVariants('amd64', undefined, 3)).toEqual(['v3', 'v2', 'v1', undefined]);
+  });
+
+  it('detects the x86-64 level from CPU flags', () => {
+    const v2 = ['cx16', 'lahf_lm', 'popcnt', 'sse4_1', 'sse4_2', 'ssse3'];
+    const v3 = [...v2, 'avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'abm', 'movbe', 'xsave'];
+    const v4 = [...v3, 'avx512f', 'avx512bw', 'avx512cd', 'avx512dq', 'avx512vl'];
+    expect(amd64LevelFromFlags(new Set(['sse2']))).toBe(1);
+    expect(amd64LevelFromFlags(new Set(v2))).toBe(2);
+    expect(amd64LevelFromFlags(new Set(v3))).toBe(3);
+    expect(amd64LevelFromFlags(new Set(v4))).toBe(4);
+    expect(amd64LevelFromFlags(new Set(v3.filter((f) => f !== 'avx2')))).toBe(2);
+    expect([1, 2, 3, 4]).toContain(hostAmd64Level());
   });
 
   it('explains what is available when nothing matches', () => {
