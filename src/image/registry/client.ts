@@ -10,8 +10,8 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { TspodError } from '../../util/errors.js';
-import { isDigest, parseManifest, schema1Error } from '../manifest.js';
-import { MANIFEST_ACCEPT, isImageManifestMediaType, isIndexMediaType, isSchema1MediaType, stripParams } from '../media-types.js';
+import { type Descriptor, isDigest, parseManifest, schema1Error } from '../manifest.js';
+import { MANIFEST_ACCEPT, classifyLayer, isImageManifestMediaType, isIndexMediaType, isSchema1MediaType, stripParams } from '../media-types.js';
 import { digestBytes, newDigester, parseDigest } from './digest.js';
 import { RegistryError } from './errors.js';
 import { backoffDelay, isRetryableNetworkError, isRetryableStatus, sleep } from './retry.js';
@@ -228,17 +228,44 @@ export class RegistryClient {
    */
   async getBlob(repository: string, digest: string, opts: GetBlobOptions = {}): Promise<Readable> {
     const repo = this.name({ repository });
+    return this.streamBlob(digest, `${this.registry}/${repo}@${digest}`, (from, ifRange) => this.openBlob(repo, digest, from, ifRange), opts);
+  }
+
+  /**
+   * Stream a layer: a foreign / non-distributable layer with `urls` is fetched from
+   * those first (no credentials sent; digest verified), then from the registry.
+   */
+  async getLayer(repository: string, layer: Descriptor, opts: Omit<GetBlobOptions, 'size'> = {}): Promise<Readable> {
+    const kind = classifyLayer(layer.mediaType);
+    const https = (layer.urls ?? []).filter((u) => /^https?:\/\//i.test(u));
+    if (kind?.foreign && https.length) {
+      for (const u of https) {
+        try {
+          const url = new URL(u);
+          return await this.streamBlob(layer.digest, u, (from, ifRange) => this.transport.fetchUrl(url, from, ifRange), { ...opts, size: layer.size });
+        } catch (err) {
+          this.onDebug?.(`foreign layer ${layer.digest}: ${u} failed (${(err as Error).message}); trying the next source`);
+        }
+      }
+    }
+    return this.getBlob(repository, layer.digest, { ...opts, size: layer.size });
+  }
+
+  private async streamBlob(
+    digest: string,
+    subject: string,
+    open: (from: number, ifRange: string | undefined) => Promise<IncomingMessage>,
+    opts: GetBlobOptions,
+  ): Promise<Readable> {
     const { algorithm } = parseDigest(digest);
     const startOffset = opts.offset ?? 0;
     const verify = opts.verify ?? startOffset === 0;
     if (verify && startOffset !== 0) throw new TspodError('internal error: cannot verify a blob digest when starting at an offset');
-    const first = await this.openBlob(repo, digest, startOffset, undefined);
-    const subject = `${this.registry}/${repo}@${digest}`;
+    const first = await open(startOffset, undefined);
     const registry = this.registry;
     const maxResume = this.maxResume;
     const policy = this.transport.policy;
     const debug = (m: string) => this.onDebug?.(m);
-    const self = this;
     let current = first; // the response being read, destroyed when the stream closes
 
     async function* body(): AsyncGenerator<Buffer> {
@@ -321,7 +348,7 @@ export class RegistryClient {
             await sleep(d);
             const from = Math.max(0, pos - Math.min(tail.length, RESUME_OVERLAP));
             debug(`blob ${digest}: connection lost at ${pos}; resuming from ${from} (attempt ${resumes}/${maxResume})`);
-            res = await self.openBlob(repo, digest, from, etag);
+            res = await open(from, etag);
             current = res;
             if (res.statusCode === 206) {
               const cr = String(res.headers['content-range'] ?? '');

@@ -444,11 +444,34 @@ export class Transport {
     }
   }
 
+  /**
+   * GET an arbitrary URL (a foreign layer's `urls` entry): no credentials, redirects and
+   * retries as usual; 200 (or 206 for a range) or a RegistryError.
+   */
+  async fetchUrl(url: URL, from = 0, ifRange?: string): Promise<IncomingMessage> {
+    const headers: Record<string, string> = {};
+    if (from > 0) {
+      headers.Range = `bytes=${from}-`;
+      if (ifRange) headers['If-Range'] = ifRange;
+    }
+    const spec: RequestSpec = { method: 'GET', path: url.href, headers, scopes: [], expect: [200, 206], ctx: { kind: 'blob', subject: url.href } };
+    let res: IncomingMessage;
+    try {
+      res = await this.withRetries('GET', () => this.followRedirects(spec, url, undefined));
+    } catch (err) {
+      throw this.netError(err, url.host);
+    }
+    const status = res.statusCode ?? 0;
+    if (status === 200 || (status === 206 && from > 0)) return res;
+    await drain(res);
+    throw new RegistryError(`${url.href} answered HTTP ${status}`, { registry: url.host, status });
+  }
+
   private async followRedirects(spec: RequestSpec, start: URL, auth: string | undefined): Promise<IncomingMessage> {
     let url = start;
     let method: string = spec.method;
     let body = spec.body;
-    const origin = this.base!.origin;
+    const origin = this.base?.origin;
     for (let hops = 0; ; hops++) {
       const headers: Record<string, string> = { ...spec.headers };
       if (auth && url.origin === origin) headers.Authorization = auth;

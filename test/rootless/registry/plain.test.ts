@@ -1,5 +1,6 @@
 import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,7 +176,6 @@ describe('plain HTTP registry', { timeout: 30_000 }, () => {
     } finally {
       c2.close();
     }
-    void net;
   });
 
   it('releases connections when a blob stream is abandoned half-way (more times than the pool has sockets)', async () => {
@@ -239,5 +239,39 @@ describe('plain HTTP registry', { timeout: 30_000 }, () => {
     const byDigest = parseImageReference(`${reg.host}/fixtures/busybox@${fx.busybox.manifestDigest}`);
     expect((await client.getManifest(byDigest)).bytes.equals(fx.busybox.manifest)).toBe(true);
     await expect(client.getManifest(parseImageReference('quay.io/fixtures/busybox:v1'))).rejects.toThrow(/given to the client of/);
+  });
+
+  it('fetches foreign layers from their urls first, then from the registry', async () => {
+    const l = fx.busybox.layers[0]!;
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url === `/layers/${l.digest.slice(7)}`) {
+        res.writeHead(200, { 'Content-Length': String(l.size) });
+        fs.createReadStream(l.path).pipe(res);
+      } else {
+        res.writeHead(404, { 'Content-Length': '0' });
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
+    try {
+      const base = `http://127.0.0.2:${(server.address() as net.AddressInfo).port}`;
+      const foreign = { mediaType: MediaType.DockerForeignLayerGzip, digest: l.digest, size: l.size, urls: [`${base}/missing`, `${base}/layers/${l.digest.slice(7)}`] };
+      // the repository does not have the blob: it can only come from the URL
+      const bytes = await collect(await client.getLayer('fixtures/nothing-here', foreign));
+      expect(sha256(bytes)).toBe(l.digest);
+      expect(seen).toEqual(['/missing', `/layers/${l.digest.slice(7)}`]);
+      // no usable URL: the registry serves it
+      const fromRegistry = await collect(await client.getLayer('fixtures/busybox', { ...foreign, urls: [`${base}/missing`] }));
+      expect(sha256(fromRegistry)).toBe(l.digest);
+      // an ordinary layer never goes to its urls
+      seen.length = 0;
+      await collect(await client.getLayer('fixtures/busybox', { ...foreign, mediaType: MediaType.OciLayerGzip }));
+      expect(seen).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
