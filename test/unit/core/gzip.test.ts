@@ -166,4 +166,9 @@ describe('gzip inflater (differential against gzip and Node zlib)', () => {
     for await (const o of decompressChunks(src(), 'gzip', { gzipImpl: 'node' })) out.push(o);
     expect(Buffer.concat(out).equals(data)).toBe(true);
   });
+
+  it('bounds the header: a 2 MB file name is refused, not buffered forever', async () => {
+    const hdr = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]), Buffer.alloc(2_000_000, 0x41)]);
+    await expect(streamed(splitRandom(hdr, 1))).rejects.toThrow(/gzip header too large/);
+  });
 });

@@ -158,4 +158,11 @@ describe('zstd decoder (differential against the zstd CLI)', () => {
     expect(run('zstd', ['-q', '-dc'], Buffer.concat(parts)).equals(d)).toBe(true);
     discardCore();
   });
+
+  it('a skippable frame that claims 4 GiB and stops short is an error, not a wait', () => {
+    const skip = Buffer.alloc(8 + 1000);
+    skip.writeUInt32LE(0x184d2a50, 0);
+    skip.writeUInt32LE(0xffffffff, 4);
+    expect(() => decompressSync(skip, 'zstd')).toThrow(/unexpected end/);
+  });
 });
