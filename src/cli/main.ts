@@ -17,6 +17,15 @@ import {
 import { LogsCommand } from './container/logs.js';
 import { PsCommand } from './container/ps.js';
 import { RunCommand } from './container/run.js';
+import { HistoryCommand } from './image/history.js';
+import { ImageExistsCommand } from './image/exists.js';
+import { ImageInspectCommand } from './image/inspect.js';
+import { ImagePruneCommand } from './image/prune.js';
+import { ImagesCommand } from './image/images.js';
+import { PullCommand } from './image/pull.js';
+import { RmiCommand } from './image/rmi.js';
+import { TagCommand } from './image/tag.js';
+import { UntagCommand } from './image/untag.js';
 import { InfoCommand } from './system/info.js';
 import { SystemMigrateCommand } from './system/migrate.js';
 import { UnshareCommand } from './system/unshare.js';
@@ -35,7 +44,16 @@ export const COMMANDS = [
   ContainerInspectCommand,
   CreateCommand,
   ExecCommand,
+  HistoryCommand,
+  ImageExistsCommand,
+  ImageInspectCommand,
+  ImagePruneCommand,
+  ImagesCommand,
   InfoCommand,
+  PullCommand,
+  RmiCommand,
+  TagCommand,
+  UntagCommand,
   KillCommand,
   LogsCommand,
   PsCommand,
