@@ -6,7 +6,7 @@
 import zlib from 'node:zlib';
 import { TspodError } from '../util/errors.js';
 import type { Compression } from './decompress.js';
-import { core, mem, readRetString } from './wasm.js';
+import { core, coreGeneration, mem, readRetString } from './wasm.js';
 
 const IN_PIECE = 128 * 1024;
 
@@ -18,7 +18,9 @@ export interface CompressOptions {
 async function* zstdCompress(source: AsyncIterable<Uint8Array>, level: number): AsyncGenerator<Buffer, void, undefined> {
   const c = core();
   const h = c['zstd-compress-new'](level);
+  const gen = coreGeneration();
   const drive = function* (chunk: Uint8Array, final: boolean): Generator<Buffer> {
+    if (gen !== coreGeneration()) throw new TspodError('The WebAssembly core was restarted during compression; retry the operation.');
     let off = 0;
     do {
       const n = Math.min(IN_PIECE, chunk.length - off);
@@ -46,7 +48,7 @@ async function* zstdCompress(source: AsyncIterable<Uint8Array>, level: number): 
     for await (const chunk of source) yield* drive(chunk, false);
     yield* drive(new Uint8Array(0), true);
   } finally {
-    c['stream-free'](h);
+    if (gen === coreGeneration()) c['stream-free'](h);
   }
 }
 

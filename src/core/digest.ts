@@ -7,7 +7,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { TspodError } from '../util/errors.js';
-import { core, mem, scratchArea } from './wasm.js';
+import { core, coreGeneration, mem, scratchArea } from './wasm.js';
 
 export type HashImpl = 'node' | 'wasm';
 
@@ -63,11 +63,18 @@ class NodeHasher implements Hasher {
 
 class WasmHasher implements Hasher {
   private h: number;
+  private readonly gen: number;
   constructor() {
     this.h = core()['sha256-new']();
+    this.gen = coreGeneration();
+  }
+  private check(): void {
+    if (!this.h) throw new Error('sha256: used after digest');
+    // The core was replaced after a trap: this hasher's state went with it.
+    if (this.gen !== coreGeneration()) throw new TspodError('The WebAssembly core was restarted during a SHA-256 computation; retry the operation.');
   }
   update(data: Uint8Array): void {
-    if (!this.h) throw new Error('sha256: update after digest');
+    this.check();
     const c = core();
     const s = scratchArea();
     for (let off = 0; off < data.length; off += s.size) {
@@ -77,7 +84,7 @@ class WasmHasher implements Hasher {
     }
   }
   digestHex(): string {
-    if (!this.h) throw new Error('sha256: digest called twice');
+    this.check();
     const s = scratchArea();
     core()['sha256-finish'](this.h, s.ptr);
     this.h = 0;
