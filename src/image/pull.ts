@@ -265,6 +265,8 @@ async function fetchLayer(client: RegistryClient, ref: ImageReference, store: Im
         size,
         created: new Date().toISOString(),
       };
+      // Unpacked in parallel, committed bottom-up: a record's parent is always recorded first.
+      await job.parentDone;
       await store.commitLayer(staging, rec, blobFile);
       bar.finish('done');
     } finally {

@@ -1,0 +1,104 @@
+import '../../helpers/require-unprivileged.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../../src/image/registry/client.js';
+import { type Fixtures, buildFixtures, pushImage } from '../../helpers/image-fixtures.js';
+import { type FaultProxy, type RegistryServer, startFaultProxy, startRegistry } from '../../helpers/registry-server.js';
+import { TspodSandbox } from '../../helpers/tspod.js';
+import { readImagesDb, readLayersDb, storageRoot, tmpDir } from './helpers.js';
+
+let reg: RegistryServer;
+let proxy: FaultProxy;
+let fx: Fixtures;
+let client: RegistryClient;
+let tmp: string;
+let sb: TspodSandbox;
+
+beforeAll(async () => {
+  tmp = tmpDir('image-interrupt');
+  fx = buildFixtures(path.join(tmp, 'fixtures'));
+  reg = await startRegistry({ mode: 'plain' });
+  proxy = await startFaultProxy(reg.host);
+  client = new RegistryClient({ registry: reg.host, tlsVerify: false, certDirs: [] });
+  await pushImage(client, 'fixtures/multi', 'v1', fx.multiLayer);
+  sb = new TspodSandbox('image-interrupt');
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  sb?.dispose();
+  await proxy?.stop();
+  await reg?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const [base, upper] = [0, 1].map((i) => () => fx.multiLayer.layers[i]!.digest);
+const blobRequests = () => proxy.requests.filter((r) => r.method === 'GET' && r.url.includes('/blobs/')).map((r) => r.url.slice(r.url.lastIndexOf('/') + 1));
+
+describe('interrupted pulls', { timeout: 90_000 }, () => {
+  it('a failed layer leaves no image; the finished layer is kept and reused by the next pull', async () => {
+    proxy.setHook((req) =>
+      req.url?.endsWith(upper()) ? { kind: 'status', status: 404, body: '{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}' } : { kind: 'pass' },
+    );
+    // The proxy lives in this process: run tspod asynchronously so it can answer.
+    const r = await sb.runAsync(['pull', '--tls-verify=false', `${proxy.host}/fixtures/multi:v1`]);
+    expect(r.status).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readImagesDb(sb).images).toEqual({});
+    expect(Object.values(readLayersDb(sb).layers).map((l) => l.diffID)).toEqual([fx.multiLayer.layers[0]!.diffId]);
+    expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp'))).toEqual([]);
+
+    proxy.setHook(() => ({ kind: 'pass' }));
+    const again = await sb.runAsync(['pull', '--tls-verify=false', `${proxy.host}/fixtures/multi:v1`]);
+    expect(again.stderr).toBe('');
+    expect(again.stdout.trim()).toBe(fx.multiLayer.config.digest.slice(7));
+    // Only the missing layer (and the config) were fetched again.
+    expect(blobRequests()).not.toContain(base());
+    expect(blobRequests()).toContain(upper());
+  });
+
+  it('a killed pull leaves no image and no staging directory after the next pull', async () => {
+    sb.run(['rmi', '-a']);
+    expect(readLayersDb(sb).layers).toEqual({});
+    // A proxy that never answers for the second layer: tspod is killed while it waits.
+    const http = await import('node:http');
+    let requested!: () => void;
+    const seen = new Promise<void>((r) => (requested = r));
+    const held: import('node:http').ServerResponse[] = [];
+    const [upHost, upPort] = reg.host.split(':');
+    const hang = http.createServer((req, res) => {
+      if (req.url?.endsWith(upper())) {
+        held.push(res);
+        requested();
+        return;
+      }
+      const up = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        ur.pipe(res);
+      });
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+    const hangHost = `127.0.0.1:${(hang.address() as import('node:net').AddressInfo).port}`;
+    const { spawn } = await import('node:child_process');
+    const { TSPOD_BIN } = await import('../../helpers/tspod.js');
+    const child = spawn(TSPOD_BIN, ['pull', '--tls-verify=false', `${hangHost}/fixtures/multi:v1`], { env: sb.env, stdio: 'ignore', detached: true });
+    await seen;
+    // Let the first layer land (or not): either way the store must stay valid.
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(-child.pid!, 'SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    for (const res of held) res.destroy();
+    hang.closeAllConnections();
+    await new Promise((r) => hang.close(r));
+    expect(readImagesDb(sb).images).toEqual({});
+    // The killed pull left its staging directory (its lock died with it).
+    expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp')).length).toBeGreaterThan(0);
+    proxy.setHook(() => ({ kind: 'pass' }));
+    const again = await sb.runAsync(['pull', '--tls-verify=false', `${proxy.host}/fixtures/multi:v1`]);
+    expect(again.stderr).toBe('');
+    expect(again.stdout.trim()).toBe(fx.multiLayer.config.digest.slice(7));
+    expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp'))).toEqual([]);
+  });
+});
