@@ -118,9 +118,11 @@ export async function* openLayerStream(
     while ((await reader.readSome(1 << 20)).length > 0) {
       /* padding after the archive */
     }
-  } catch (err) {
+  } finally {
+    // On errors and when the consumer stops early: unwind the chain so the decoder in
+    // the core is freed and the source is closed.
     await reader.close().catch(() => undefined);
-    throw err;
+    await it.return?.().catch(() => undefined);
   }
   const result: LayerStreamResult = {
     digest: digester.actual(),

@@ -128,4 +128,16 @@ describe('openLayerStream', () => {
       expect(core().memory.buffer.byteLength).toBeLessThan(160 * 1024 * 1024);
     });
   }
+
+  it('stopping early frees the decoder and closes the source', async () => {
+    const p = path.join(dir, 'early.tar.zst');
+    fs.writeFileSync(p, run('zstd', ['-q', '-c'], tarBuf));
+    const src = fs.createReadStream(p, { highWaterMark: 16 * 1024 });
+    for await (const e of openLayerStream(src, {})) {
+      expect(e.header.name).toBeTruthy();
+      break;
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(src.destroyed).toBe(true);
+  });
 });
