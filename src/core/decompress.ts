@@ -18,7 +18,8 @@ export type GzipImpl = 'wasm' | 'node';
 const IN_PIECE = 128 * 1024;
 
 /** Which gunzip the engine uses by default: see bench/wasm.ts and wasm/README.md. */
-let defaultGzip: GzipImpl = process.env.TSPOD_GUNZIP === 'node' ? 'node' : process.env.TSPOD_GUNZIP === 'wasm' ? 'wasm' : 'wasm';
+// The core's inflater: 1.6-2.5x zlib.createGunzip() in bench/wasm.ts (see wasm/README.md).
+let defaultGzip: GzipImpl = process.env.TSPOD_GUNZIP === 'node' ? 'node' : 'wasm';
 export function setDefaultGzipImpl(impl: GzipImpl): void {
   defaultGzip = impl;
 }
