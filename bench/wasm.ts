@@ -28,7 +28,7 @@ const argVal = (name: string): number | undefined => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : undefined;
 };
-const runs = argVal('--runs') ?? 5;
+const runs = argVal('--runs') ?? (quick ? 5 : 7);
 const mb = argVal('--mb') ?? (quick ? 16 : 100);
 const CHUNK = 64 * 1024;
 
