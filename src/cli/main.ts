@@ -2,6 +2,8 @@ import { Builtins, Cli } from 'clipanion';
 import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
+import { CompleteCommand, CompleteNoDescCommand } from './completion/complete.js';
+import { CompletionCommand } from './completion/completion.js';
 import { CreateCommand } from './container/create.js';
 import { ExecCommand } from './container/exec.js';
 import { ContainerInspectCommand } from './container/inspect.js';
@@ -39,6 +41,9 @@ import { VolumeRmCommand } from './volume/rm.js';
 
 /** Every command class; command files stay thin and import their engine lazily. */
 export const COMMANDS = [
+  CompleteCommand,
+  CompleteNoDescCommand,
+  CompletionCommand,
   ContainerCleanupCommand,
   ContainerExistsCommand,
   ContainerInspectCommand,
