@@ -39,6 +39,19 @@ await build({
   banner: { js: "import { createRequire as __tspodCreateRequire } from 'node:module'; const require = __tspodCreateRequire(import.meta.url);" },
 });
 
+// `tspod __complete` (every Tab in a shell) runs from its own CommonJS bundle and
+// reads the command specs from JSON (written here) instead of building clipanion's
+// parser. It never calls packageRoot(), the one user of import.meta in what it bundles.
+await build({
+  ...common,
+  entryPoints: { complete: 'src/completion/fast-entry.ts' },
+  outdir: staging,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  logOverride: { 'empty-import-meta': 'silent' },
+});
+await (await import(`${staging}/complete.cjs`)).writeSpecFile();
+
 const old = `${root}dist.old-${process.pid}`;
 if (fs.existsSync(`${root}dist`)) fs.renameSync(`${root}dist`, old);
 fs.renameSync(staging, `${root}dist`);

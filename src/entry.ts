@@ -10,6 +10,12 @@ declare const __TSPOD_VERSION__: string;
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`tspod version ${__TSPOD_VERSION__}\n`);
+} else if (args[0] === '__complete' || args[0] === '__completeNoDesc') {
+  // Shell completion runs on every Tab: its own small bundle, specs read from JSON (src/completion/fast-entry.ts).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(path.join(__dirname, 'complete.cjs')) as { run: (a: string[]) => Promise<number> }).run(args).then((status) => {
+    process.exitCode = status;
+  });
 } else {
   const cli = pathToFileURL(path.join(__dirname, 'cli.js')).href;
   import(cli)
