@@ -25,6 +25,9 @@ import { ImageInspectCommand } from './image/inspect.js';
 import { ImagePruneCommand } from './image/prune.js';
 import { ImagesCommand } from './image/images.js';
 import { PullCommand } from './image/pull.js';
+import { LoadCommand } from './image/load.js';
+import { PushCommand } from './image/push.js';
+import { SaveCommand } from './image/save.js';
 import { RmiCommand } from './image/rmi.js';
 import { TagCommand } from './image/tag.js';
 import { UntagCommand } from './image/untag.js';
@@ -56,6 +59,9 @@ export const COMMANDS = [
   ImagesCommand,
   InfoCommand,
   PullCommand,
+  LoadCommand,
+  PushCommand,
+  SaveCommand,
   RmiCommand,
   TagCommand,
   UntagCommand,

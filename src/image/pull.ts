@@ -239,35 +239,7 @@ async function fetchLayer(client: RegistryClient, ref: ImageReference, store: Im
         fs.mkdirSync(diff, { mode: 0o755 });
         source = teeToFile(stream as AsyncIterable<Buffer>, fd, (n) => bar.add(n));
       }
-      const what = `layer ${desc.digest}`;
-      const entries = openLayerStream(source, { digest: desc.digest, diffID: job.diffID, mediaType: desc.mediaType, what });
-      const unpacker = new LayerUnpacker(diff, { form: job.form, what });
-      // Drive the generator by hand to get its return value (the verified digests and sizes).
-      let size = 0;
-      for (;;) {
-        const r = await entries.next();
-        if (r.done) {
-          size = r.value.size;
-          break;
-        }
-        unpacker.stats.entries++;
-        await unpacker.entry(r.value);
-      }
-      unpacker.finish();
-      if (unpacker.stats.skippedDevices > 0) log.debug(`${what}: ${unpacker.stats.skippedDevices} device nodes skipped (rootless)`);
-      const rec: LayerRecord = {
-        id: job.chainID,
-        ...(job.parent ? { parent: job.parent } : {}),
-        diffID: job.diffID,
-        digest: desc.digest,
-        compressedSize: desc.size,
-        mediaType: desc.mediaType,
-        size,
-        created: new Date().toISOString(),
-      };
-      // Unpacked in parallel, committed bottom-up: a record's parent is always recorded first.
-      await job.parentDone;
-      await store.commitLayer(staging, rec, blobFile);
+      await installLayer(store, staging, source, job, blobFile);
       bar.finish('done');
     } finally {
       try {
@@ -284,7 +256,56 @@ async function fetchLayer(client: RegistryClient, ref: ImageReference, store: Im
   }
 }
 
-function disposeQuietly(s: Staging): void {
+export interface InstallJob {
+  desc: { digest: string; size: number; mediaType: string };
+  diffID: string;
+  chainID: string;
+  parent?: string;
+  form: UnpackForm;
+  /** Settles when the parent layer is committed. */
+  parentDone: Promise<void>;
+}
+
+/**
+ * Unpack a layer blob (verified against its digest and diffID) into staging/diff, which
+ * the caller created (for vfs: with the parent's tree copied in), and commit it after
+ * its parent. The blob file, when given, moves into blobs/.
+ */
+export async function installLayer(store: ImageStore, staging: Staging, source: AsyncIterable<Uint8Array>, job: InstallJob, blobFile: string | undefined): Promise<void> {
+  const { desc } = job;
+  const diff = path.join(staging.dir, 'diff');
+  const what = `layer ${desc.digest}`;
+  const entries = openLayerStream(source, { digest: desc.digest, diffID: job.diffID, mediaType: desc.mediaType, what });
+  const unpacker = new LayerUnpacker(diff, { form: job.form, what });
+  // Drive the generator by hand to get its return value (the verified digests and sizes).
+  let size = 0;
+  for (;;) {
+    const r = await entries.next();
+    if (r.done) {
+      size = r.value.size;
+      break;
+    }
+    unpacker.stats.entries++;
+    await unpacker.entry(r.value);
+  }
+  unpacker.finish();
+  if (unpacker.stats.skippedDevices > 0) log.debug(`${what}: ${unpacker.stats.skippedDevices} device nodes skipped (rootless)`);
+  const rec: LayerRecord = {
+    id: job.chainID,
+    ...(job.parent ? { parent: job.parent } : {}),
+    diffID: job.diffID,
+    digest: desc.digest,
+    compressedSize: desc.size,
+    mediaType: desc.mediaType,
+    size,
+    created: new Date().toISOString(),
+  };
+  // Unpacked in parallel, committed bottom-up: a record's parent is always recorded first.
+  await job.parentDone;
+  await store.commitLayer(staging, rec, blobFile);
+}
+
+export function disposeQuietly(s: Staging): void {
   try {
     s.dispose();
   } catch (err) {
@@ -292,7 +313,7 @@ function disposeQuietly(s: Staging): void {
   }
 }
 
-function writeAll(fd: number, chunk: Uint8Array): void {
+export function writeAll(fd: number, chunk: Uint8Array): void {
   let off = 0;
   while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
 }
@@ -306,7 +327,7 @@ async function* teeToFile(src: AsyncIterable<Buffer>, fd: number, onBytes: (n: n
 }
 
 /** cp -a: ownership, modes, hardlinks, xattrs, times (we are root in the namespace). */
-async function copyTree(from: string, to: string): Promise<void> {
+export async function copyTree(from: string, to: string): Promise<void> {
   const { spawn } = await import('node:child_process');
   await new Promise<void>((resolve, reject) => {
     const child = spawn('cp', ['-a', '--reflink=auto', '--', `${from}/.`, `${to}/`], { stdio: ['ignore', 'ignore', 'pipe'] });

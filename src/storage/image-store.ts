@@ -382,6 +382,13 @@ export class ImageStore {
       for (const img of Object.values(images.images)) {
         usedBlobs.add(`sha256:${img.id}`);
         usedBlobs.add(img.digest);
+        // Layer blobs the remaining manifests name (a loaded image may name other blobs than the layer records).
+        try {
+          const m = JSON.parse(this.readBlob(img.digest).toString('utf8')) as { layers?: Array<{ digest?: string }> };
+          for (const l of m.layers ?? []) if (typeof l.digest === 'string') usedBlobs.add(l.digest);
+        } catch {
+          // a missing manifest keeps nothing
+        }
       }
       for (const lr of Object.values(layers.layers)) usedBlobs.add(lr.digest);
       for (const d of [`sha256:${rec.id}`, rec.digest, ...removedRecs.map((r) => r.digest)]) {

@@ -1,0 +1,47 @@
+import { Command, Option } from 'clipanion';
+import { TspodCommand } from '../base.js';
+
+export class SaveCommand extends TspodCommand {
+  static override paths = [['save'], ['image', 'save']];
+  static override usage = Command.Usage({ category: 'Images', description: 'Save images to an archive (docker-archive or oci-archive)' });
+
+  output = Option.String('-o,--output', { description: 'Write to a specified file (default: stdout, which must be redirected)' });
+  format = Option.String('--format', 'docker-archive', { description: 'Save image to docker-archive or oci-archive' });
+  quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress the output' });
+  multi = Option.Boolean('-m,--multi-image-archive', false, { description: 'Interpret additional arguments as images not tags and create a multi-image-archive (only for docker-archive)' });
+  compress = Option.Boolean('--compress', false, { description: 'Compress tarball image layers (not supported; layers are saved as stored or uncompressed)' });
+  images = Option.Rest({ name: 'image', required: 1 });
+
+  async execute(): Promise<number> {
+    const { TspodError } = await import('../../util/errors.js');
+    if (this.format !== 'docker-archive' && this.format !== 'oci-archive') {
+      throw new TspodError(`unsupported save format "${this.format}": use docker-archive or oci-archive`);
+    }
+    if (!this.output && process.stdout.isTTY) {
+      throw new TspodError('refusing to save to a terminal; use -o FILE or redirect stdout');
+    }
+    if (this.images.length > 1 && !this.multi && this.format === 'oci-archive') {
+      throw new TspodError('an oci-archive holds one image; use --format docker-archive -m for several');
+    }
+    const { saveImages } = await import('../../image/save.js');
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    if (!this.output) {
+      await saveImages(this.globals.storageRoot, this.images, this.format, process.stdout);
+      return 0;
+    }
+    // Write beside the target and rename: a failed save leaves no half archive.
+    const tmp = path.join(path.dirname(path.resolve(this.output)), `.${path.basename(this.output)}.${process.pid}.tmp`);
+    const out = fs.createWriteStream(tmp, { mode: 0o644 });
+    try {
+      await saveImages(this.globals.storageRoot, this.images, this.format, out);
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      fs.renameSync(tmp, this.output);
+    } catch (err) {
+      out.destroy();
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+    return 0;
+  }
+}
