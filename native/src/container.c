@@ -28,6 +28,7 @@
  * close-on-exec pipe: an empty read in the parent means exec succeeded. */
 int error_pipe[2];
 
+
 struct child_args {
   const json_value *spec;
   int stdio[3];
@@ -203,6 +204,80 @@ static int namespace_flags(const json_value *spec) {
   return flags;
 }
 
+/* The network helper (pasta) configures the container's network namespace
+ * through a file bind-mounted to it: pasta drops to "nobody" before opening the
+ * namespace, and may open a bind-mounted nsfs file where it may not open
+ * /proc/PID/ns/net. It forks its daemon and exits 0 once the interface is up. */
+static int run_network_helper(const json_value *net, pid_t pid, char *err, size_t errlen) {
+  const json_value *helper = json_get(net, "argv");
+  const char *netns_path = json_get_string(net, "netnsPath", NULL);
+  if (!helper || helper->type != JSON_ARRAY || helper->count == 0 || !netns_path) return 0;
+  char nspath[64];
+  snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
+  int fd = open(netns_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || (close(fd), mount(nspath, netns_path, NULL, MS_BIND, NULL) < 0)) {
+    snprintf(err, errlen, "cannot bind the container's network namespace to %s: %s", netns_path, strerror(errno));
+    return -1;
+  }
+  char **argv = calloc(helper->count + 1, sizeof *argv);
+  if (!argv) return -1;
+  for (size_t i = 0; i < helper->count; i++) argv[i] = helper->items[i]->string;
+  int errp[2];
+  if (pipe2(errp, O_CLOEXEC) < 0) { free(argv); return -1; }
+  pid_t h = fork();
+  if (h == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); }
+    dup2(errp[1], 2);
+    execvp(argv[0], argv);
+    fprintf(stderr, "cannot run %s: %s", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(errp[1]);
+  char msg[2048];
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(errp[0], msg + got, sizeof msg - 1 - got)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) got += (size_t)n;
+  msg[got] = '\0';
+  close(errp[0]);
+  int status = 0;
+  if (h > 0) while (waitpid(h, &status, 0) < 0 && errno == EINTR) {}
+  free(argv);
+  if (h < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    /* Keep pasta's own reason; drop its complaints about a missing syslog. */
+    char reason[1024] = "";
+    for (char *line = strtok(msg, "\n"); line; line = strtok(NULL, "\n")) {
+      if (strstr(line, "syslog")) continue;
+      if (reason[0]) strncat(reason, "; ", sizeof reason - strlen(reason) - 1);
+      strncat(reason, line, sizeof reason - strlen(reason) - 1);
+    }
+    snprintf(err, errlen, "cannot set up the container's network with %s: %s", helper->items[0]->string,
+             reason[0] ? reason : "it failed without saying why");
+    network_teardown(net);
+    return -1;
+  }
+  return 0;
+}
+
+/* End the network helper and release the namespace file: run when the
+ * container is gone (or failed to start). */
+void network_teardown(const json_value *net) {
+  const char *pid_file = json_get_string(net, "pidFile", NULL);
+  const char *netns_path = json_get_string(net, "netnsPath", NULL);
+  if (pid_file) {
+    char *text = read_small_file(pid_file, NULL);
+    int hpid = text ? atoi(text) : 0;
+    free(text);
+    if (hpid > 1) kill(hpid, SIGTERM);
+    unlink(pid_file);
+  }
+  if (netns_path) {
+    umount2(netns_path, MNT_DETACH);
+    unlink(netns_path);
+  }
+}
+
 pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code, char *err, size_t errlen) {
   static struct child_args a;
   memset(&a, 0, sizeof a);
@@ -222,6 +297,11 @@ pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code
   }
   close(error_pipe[1]);
   close(a.go_pipe[0]);
+  if (run_network_helper(json_get(spec, "network"), pid, err, errlen) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
   if (write_all(a.go_pipe[1], "g", 1) < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);

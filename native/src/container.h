@@ -16,4 +16,8 @@ pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code
 _Noreturn void become_process(const json_value *spec);
 extern int error_pipe[2];
 
+/* Stop the container's network helper and release its namespace file
+ * (spec "network": {argv, netnsPath, pidFile}). */
+void network_teardown(const json_value *net);
+
 #endif

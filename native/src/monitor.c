@@ -196,6 +196,7 @@ int monitor_main(void) {
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) { emit_error(125, "lost the container process"); return 125; }
   }
+  network_teardown(json_get(spec, "network"));
   int signaled = WIFSIGNALED(status);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (log_fd >= 0) close(log_fd);

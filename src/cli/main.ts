@@ -17,6 +17,7 @@ import {
   WaitCommand,
 } from './container/lifecycle-commands.js';
 import { LogsCommand } from './container/logs.js';
+import { PortCommand } from './container/port.js';
 import { PsCommand } from './container/ps.js';
 import { RunCommand } from './container/run.js';
 import { HistoryCommand } from './image/history.js';
@@ -67,6 +68,7 @@ export const COMMANDS = [
   UntagCommand,
   KillCommand,
   LogsCommand,
+  PortCommand,
   PsCommand,
   RmCommand,
   RunCommand,

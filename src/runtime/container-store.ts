@@ -5,6 +5,7 @@ import { TspodError } from '../util/errors.js';
 import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
 import { CONTAINER_NAME_RE, generateName } from './names.js';
+import type { PortMapping } from '../network/ports.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -18,7 +19,8 @@ export interface ContainerConfig {
   env: string[];
   workdir: string;
   hostname: string;
-  network: 'none' | 'host';
+  network: 'none' | 'host' | 'pasta';
+  ports: PortMapping[];
   user?: string;
   capAdd: string[];
   capDrop: string[];

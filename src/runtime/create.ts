@@ -7,6 +7,9 @@ import { resolveCapabilities } from './capabilities.js';
 import type { ContainerRecord } from './container-store.js';
 import { openStore, signalName } from './lifecycle.js';
 import { parseKeyValues } from './volumes.js';
+import { checkHostPorts, parsePublish, pickFreePort } from '../network/ports.js';
+import { findExecutable } from '../util/which.js';
+import { log } from '../util/log.js';
 
 export interface CreateOptions {
   rootfs: boolean;
@@ -27,6 +30,7 @@ export interface CreateOptions {
   stopSignal?: string;
   stopTimeout?: string;
   command: string[];
+  publish: string[];
 }
 
 /** `-e KEY=VALUE`, or `-e KEY` to pass the host's value on (dropped when unset), as Podman does. */
@@ -50,10 +54,20 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   if (!fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new TspodError(`the root filesystem ${o.image} is not a directory`);
   }
-  const network = o.network ?? 'none';
-  if (network !== 'none' && network !== 'host') {
-    throw new TspodError(`network mode "${network}" is not available yet: use --network none or --network host`);
+  const network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
+  if (network !== 'none' && network !== 'host' && network !== 'pasta') {
+    throw new TspodError(`network mode "${network}" is not available yet: use --network pasta, none or host`);
   }
+  if (network === 'pasta' && !findExecutable('pasta')) {
+    throw new TspodError('pasta is not installed: install the passt package, or use --network none or host');
+  }
+  let ports = o.publish.flatMap(parsePublish);
+  if (ports.length && network !== 'pasta') {
+    log.warn('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
+    ports = [];
+  }
+  checkHostPorts(ports);
+  for (const p of ports) if (p.hostPort === 0) p.hostPort = await pickFreePort(p.protocol, p.hostIp);
   if (o.command.length === 0) throw new TspodError('no command given: with --rootfs, name the command to run after the directory');
   resolveCapabilities({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
   const stopSignal = signalName(o.stopSignal ?? 'SIGTERM');
@@ -71,6 +85,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     workdir: o.workdir ?? '/',
     hostname: o.hostname ?? '',
     network,
+    ports,
     user: o.user,
     capAdd: o.capAdd,
     capDrop: o.capDrop,

@@ -26,7 +26,12 @@ export function resolvConf(hostResolvConf: string, opts: { ownNetwork: boolean }
 }
 
 /** Write hosts, hostname and resolv.conf into the container's userdata directory. */
-export function writeEtcFiles(userdata: string, hostname: string, ownNetwork: boolean): { destination: string; source: string }[] {
+export function writeEtcFiles(
+  userdata: string,
+  hostname: string,
+  ownNetwork: boolean,
+  extraNameservers: string[] = [],
+): { destination: string; source: string }[] {
   fs.mkdirSync(userdata, { recursive: true, mode: 0o700 });
   let hostResolv = '';
   try {
@@ -37,7 +42,7 @@ export function writeEtcFiles(userdata: string, hostname: string, ownNetwork: bo
   const files: [string, string][] = [
     ['hosts', hostsFile(hostname)],
     ['hostname', `${hostname}\n`],
-    ['resolv.conf', resolvConf(hostResolv, { ownNetwork })],
+    ['resolv.conf', extraNameservers.map((n) => `nameserver ${n}\n`).join('') + resolvConf(hostResolv, { ownNetwork })],
   ];
   return files.map(([name, content]) => {
     const source = path.join(userdata, name);

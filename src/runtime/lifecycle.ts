@@ -7,11 +7,15 @@ import { withLock } from '../storage/lock.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { launcherPath } from '../util/paths.js';
+import { MNT_DETACH, native } from '../native/addon.js';
 import { resolveCapabilities } from './capabilities.js';
 import { type ContainerRecord, ContainerStore } from './container-store.js';
-import { writeEtcFiles } from './etc-files.js';
+import { resolvConf, writeEtcFiles } from './etc-files.js';
+import { pastaArgs } from '../network/pasta.js';
+import { findExecutable } from '../util/which.js';
 import { startMonitor } from './monitor-client.js';
-import { buildSpec, type ContainerSpec } from './spec.js';
+import { buildSpec, type ContainerSpec, type NetworkHelperSpec } from './spec.js';
+import type { PortMapping } from '../network/ports.js';
 import { resolveUser } from './user.js';
 
 export function openStore(ctx: GlobalContext): ContainerStore {
@@ -36,7 +40,8 @@ function gidMapped(gid: number): boolean {
 export function containerSpec(store: ContainerStore, rec: ContainerRecord): ContainerSpec {
   const c = rec.config;
   const user = resolveUser(c.user, c.rootfs);
-  const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host');
+  const dns = c.network === 'pasta' && !hostHasUsableNameserver() ? PASTA_DNS_FORWARD : undefined;
+  const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host', dns ? [dns] : []);
   return buildSpec({
     rootfs: c.rootfs,
     args: c.command,
@@ -51,7 +56,25 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord): Cont
     etcFiles,
     extraMounts: [],
     ttyGroupMapped: gidMapped(5),
+    network: c.network === 'pasta' ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns) : undefined,
   });
+}
+
+function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string): NetworkHelperSpec {
+  const netnsPath = path.join(runDir, 'netns');
+  const pidFile = path.join(runDir, 'pasta.pid');
+  return { argv: pastaArgs(findExecutable('pasta') ?? 'pasta', ports, { netnsPath, pidFile, dnsForward }), netnsPath, pidFile };
+}
+
+/** The address pasta answers DNS on when the host's resolvers are loopback ones (as Podman uses). */
+const PASTA_DNS_FORWARD = '169.254.1.1';
+
+function hostHasUsableNameserver(): boolean {
+  try {
+    return resolvConf(fs.readFileSync('/etc/resolv.conf', 'utf8'), { ownNetwork: true }).includes('nameserver');
+  } catch {
+    return false;
+  }
 }
 
 function isAlive(pid: number, startTime?: number): boolean {
@@ -93,6 +116,8 @@ export async function reconcile(store: ContainerStore, rec: ContainerRecord): Pr
   // Give a monitor that is writing the exit file right now a moment.
   await new Promise((r) => setTimeout(r, 50));
   const late = readExitFile(store.exitFile(rec.id));
+  // Nobody else will end this container's network helper: its monitor is gone.
+  if (!late) teardownNetwork(store, rec.id);
   return store.update(rec.id, (r) => {
     r.state = {
       ...r.state,
@@ -232,8 +257,36 @@ export async function removeContainer(store: ContainerStore, nameOrId: string, o
     }
     rec = await stopContainer(store, rec.id, 0);
   }
+  teardownNetwork(store, rec.id);
   await store.remove(rec.id);
   return rec;
+}
+
+/**
+ * What the monitor does when a container ends, for when the monitor could not:
+ * stop pasta (named by its pid file, checked to really be pasta) and release
+ * the bind-mounted network namespace.
+ */
+export function teardownNetwork(store: ContainerStore, id: string): void {
+  const dir = store.runDir(id);
+  const pidFile = path.join(dir, 'pasta.pid');
+  try {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+    const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8');
+    if (pid > 1 && /^pas/.test(comm)) process.kill(pid, 'SIGTERM');
+  } catch {
+    // no helper, or already gone
+  }
+  fs.rmSync(pidFile, { force: true });
+  const netns = path.join(dir, 'netns');
+  if (fs.existsSync(netns)) {
+    try {
+      native().umount(netns, MNT_DETACH);
+    } catch (err) {
+      log.debug(`cannot unmount ${netns}: ${(err as Error).message}`);
+    }
+    fs.rmSync(netns, { force: true });
+  }
 }
 
 /** Wait until the container is no longer running; its exit code. */

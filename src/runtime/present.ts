@@ -1,4 +1,5 @@
 import type { ContainerRecord } from './container-store.js';
+import { formatPortsColumn } from '../network/ports.js';
 
 /** Go's units.HumanDuration, which Podman uses for CREATED and STATUS. */
 export function humanDuration(ms: number): string {
@@ -37,7 +38,7 @@ export function psRow(rec: ContainerRecord, opts: { noTrunc: boolean }, now = Da
     Created: new Date(created),
     Status: statusText(rec, now),
     State: rec.state.status,
-    Ports: '',
+    Ports: formatPortsColumn(rec.config.ports ?? []),
     Names: rec.name,
     Labels: rec.config.labels,
     Pid: rec.state.pid,
@@ -68,7 +69,9 @@ export function psJson(rec: ContainerRecord) {
     Pid: rec.state.pid,
     Pod: '',
     PodName: '',
-    Ports: null,
+    Ports: (rec.config.ports ?? []).length
+      ? rec.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: p.range, protocol: p.protocol }))
+      : null,
     Size: null,
     StartedAt: unix(rec.state.startedAt),
     State: rec.state.status,

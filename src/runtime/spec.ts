@@ -34,6 +34,14 @@ export interface ContainerSpec {
   readonlyPaths: string[];
   loopbackUp: boolean;
   umask: number;
+  /** pasta: its argv, the file the launcher binds the network namespace to, pasta's pid file */
+  network?: NetworkHelperSpec;
+}
+
+export interface NetworkHelperSpec {
+  argv: string[];
+  netnsPath: string;
+  pidFile: string;
 }
 
 export const MS_RDONLY = 1;
@@ -67,6 +75,7 @@ export interface SpecInput {
   extraMounts: MountSpec[];
   /** gid 5 (tty) is mapped, so devpts can give it to new terminals */
   ttyGroupMapped: boolean;
+  network?: NetworkHelperSpec;
 }
 
 /** The mount table, in the order the kernel needs: /proc first, /dev before its children. */
@@ -120,5 +129,6 @@ export function buildSpec(input: SpecInput): ContainerSpec {
     readonlyPaths: input.privileged ? [] : DEFAULT_READONLY_PATHS,
     loopbackUp: !input.hostNetwork,
     umask: 0o022,
+    ...(input.network ? { network: input.network } : {}),
   };
 }

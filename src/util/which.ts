@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** The first executable of that name on PATH, or undefined. */
+export function findExecutable(name: string, pathVar = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string | undefined {
+  const r = resolveCommand(name, pathVar);
+  return 'path' in r ? r.path : undefined;
+}
+
 /**
  * Find a command the way a shell reports it: the first PATH entry holding a
  * file of that name wins; `notFound` when none does, `notExecutable` when that

@@ -18,7 +18,7 @@ export function makeBusyboxRootfs(parent = os.tmpdir()): string {
   fs.copyFileSync(BUSYBOX, path.join(root, 'bin', 'busybox'));
   fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
   const applets = ['sh', 'echo', 'cat', 'ls', 'id', 'hostname', 'ps', 'true', 'false', 'sleep', 'mount', 'readlink', 'env',
-    'pwd', 'touch', 'mkdir', 'grep', 'stat', 'head', 'wc', 'test', 'kill', 'ip', 'ifconfig', 'rm', 'chown', 'seq', 'trap', 'yes', 'tail'];
+    'pwd', 'touch', 'mkdir', 'grep', 'stat', 'head', 'wc', 'test', 'kill', 'ip', 'ifconfig', 'rm', 'chown', 'seq', 'trap', 'yes', 'tail', 'httpd', 'nc', 'wget', 'nslookup', 'netstat'];
   for (const a of applets) fs.symlinkSync('busybox', path.join(root, 'bin', a));
   fs.writeFileSync(path.join(root, 'etc', 'passwd'), [
     'root:x:0:0:root:/root:/bin/sh',

@@ -9,7 +9,8 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   env = Option.Array('-e,--env', [], { description: 'Set environment variables (KEY=VALUE, or KEY to take it from the host)' });
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   hostname = Option.String('--hostname', { description: 'Set the container host name' });
-  network = Option.String('--network,--net', { description: 'Network mode: none or host' });
+  network = Option.String('--network,--net', { description: 'Network mode: pasta (default), none or host' });
+  publish = Option.Array('-p,--publish', [], { description: "Publish a container's port to the host ([IP:][HOSTPORT:]CONTAINERPORT[/PROTOCOL])" });
   user = Option.String('-u,--user', { description: 'Username or UID, and optionally group (user[:group])' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add capabilities' });
   capDrop = Option.Array('--cap-drop', [], { description: 'Drop capabilities' });
@@ -44,6 +45,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout,
       command: this.command,
+      publish: this.publish,
     });
   }
 }

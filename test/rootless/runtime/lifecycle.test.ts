@@ -143,9 +143,10 @@ describe('container lifecycle without a daemon', () => {
 
   it('leaves no process behind when init exits with 1000 children running', () => {
     const me = os.userInfo().username;
-    const count = () => Number(execFileSync('sh', ['-c', `ps -u ${me} -o comm= | grep -c '^sleep$' || true`], { encoding: 'utf8' }).trim());
+    // A duration no other test uses, so parallel suites don't disturb the count.
+    const count = () => Number(execFileSync('sh', ['-c', `ps -u ${me} -o args= | grep -c '^sleep 3131$' || true`], { encoding: 'utf8' }).trim());
     const before = count();
-    const r = t(['run', '--rm', '--rootfs', rootfs, 'sh', '-c', 'for i in $(seq 1000); do sleep 300 & done; echo forked']);
+    const r = t(['run', '--rm', '--rootfs', rootfs, 'sh', '-c', 'for i in $(seq 1000); do sleep 3131 & done; echo forked']);
     expect(r.stdout).toBe('forked\n');
     expect(r.status).toBe(0);
     expect(count()).toBe(before);

@@ -47,9 +47,9 @@ describe('run --rootfs: a container from a root filesystem directory', () => {
     expect(sh('hostname', ['--hostname', 'box.example']).stdout).toBe('box.example\n');
     expect(sh('cat /etc/hostname; grep box.example /etc/hosts', ['--hostname', 'box.example']).stdout).toMatch(/^box\.example\n127\.0\.1\.1\tbox\.example\n$/);
     // --network none: only loopback, and it is up.
-    const ifaces = sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '").stdout.trim().split('\n');
+    const ifaces = sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '", ['--network', 'none']).stdout.trim().split('\n');
     expect(ifaces).toEqual(['lo']);
-    expect(sh('cat /sys/class/net/lo/operstate; cat /sys/class/net/lo/flags').stdout).toMatch(/0x9|0x49/);
+    expect(sh('cat /sys/class/net/lo/operstate; cat /sys/class/net/lo/flags', ['--network', 'none']).stdout).toMatch(/0x9|0x49/);
   });
 
   it('shares the host network with --network host', () => {

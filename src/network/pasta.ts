@@ -1,0 +1,28 @@
+import type { PortMapping } from './ports.js';
+
+/**
+ * pasta's command line for a container (the container's pid is appended by the
+ * launcher). Every forwarding kind is given explicitly: pasta's default for each
+ * is `auto`, which would forward every port the container listens on.
+ */
+export function pastaArgs(
+  pasta: string,
+  ports: PortMapping[],
+  opts: { netnsPath: string; pidFile: string; dnsForward?: string },
+): string[] {
+  const args = [pasta, '--config-net', '--quiet', '--netns', opts.netnsPath, '--pid', opts.pidFile];
+  const spec = (p: PortMapping) => {
+    const host = p.range > 1 ? `${p.hostPort}-${p.hostPort + p.range - 1}` : `${p.hostPort}`;
+    const ctr = p.range > 1 ? `${p.containerPort}-${p.containerPort + p.range - 1}` : `${p.containerPort}`;
+    return `${p.hostIp ? `${p.hostIp}/` : ''}${host}:${ctr}`;
+  };
+  const tcp = ports.filter((p) => p.protocol === 'tcp');
+  const udp = ports.filter((p) => p.protocol === 'udp');
+  if (tcp.length) for (const p of tcp) args.push('-t', spec(p));
+  else args.push('-t', 'none');
+  if (udp.length) for (const p of udp) args.push('-u', spec(p));
+  else args.push('-u', 'none');
+  args.push('-T', 'none', '-U', 'none');
+  if (opts.dnsForward) args.push('--dns-forward', opts.dnsForward);
+  return args;
+}
