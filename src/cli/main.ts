@@ -27,6 +27,8 @@ import { ImagePruneCommand } from './image/prune.js';
 import { ImagesCommand } from './image/images.js';
 import { PullCommand } from './image/pull.js';
 import { LoadCommand } from './image/load.js';
+import { LoginCommand } from './image/login.js';
+import { LogoutCommand } from './image/logout.js';
 import { PushCommand } from './image/push.js';
 import { SaveCommand } from './image/save.js';
 import { RmiCommand } from './image/rmi.js';
@@ -61,6 +63,8 @@ export const COMMANDS = [
   InfoCommand,
   PullCommand,
   LoadCommand,
+  LoginCommand,
+  LogoutCommand,
   PushCommand,
   SaveCommand,
   RmiCommand,
