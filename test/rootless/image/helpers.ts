@@ -28,7 +28,7 @@ export interface TreeEntry {
   mtime: number;
 }
 
-const LISTER = String.raw`
+export const LISTER = String.raw`
 import os, sys, json, hashlib, stat
 root = sys.argv[1]
 out = []

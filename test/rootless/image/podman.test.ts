@@ -1,0 +1,78 @@
+import '../../helpers/require-unprivileged.js';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RegistryClient } from '../../../src/image/registry/client.js';
+import { type Fixtures, buildFixtures, pushImage } from '../../helpers/image-fixtures.js';
+import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
+import { TspodSandbox } from '../../helpers/tspod.js';
+import { LISTER, layerDiff, listTree, readImagesDb, tmpDir, type TreeEntry } from './helpers.js';
+
+// The peer: podman (containers/storage, vfs driver, its own store in a temp dir) pulls the
+// same images from the same loopback registry; the root filesystems must be the same.
+let reg: RegistryServer;
+let fx: Fixtures;
+let tmp: string;
+let sb: TspodSandbox;
+let podmanEnv: NodeJS.ProcessEnv;
+let store: string[];
+const havePodman = spawnSync('podman', ['--version']).status === 0;
+
+beforeAll(async () => {
+  if (!havePodman) return;
+  tmp = tmpDir('image-podman');
+  fx = buildFixtures(path.join(tmp, 'fixtures'));
+  reg = await startRegistry({ mode: 'plain' });
+  const client = new RegistryClient({ registry: reg.host, tlsVerify: false, certDirs: [] });
+  await pushImage(client, 'fixtures/multi', 'v1', fx.multiLayer);
+  await pushImage(client, 'fixtures/busybox', 'v1', fx.busybox);
+  client.close();
+  sb = new TspodSandbox('image-podman');
+  const home = path.join(tmp, 'podman-home');
+  fs.mkdirSync(home);
+  podmanEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', TMPDIR: path.join(tmp) };
+  store = ['--root', path.join(tmp, 'proot'), '--runroot', path.join(tmp, 'prun'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+}, 90_000);
+
+afterAll(async () => {
+  if (!havePodman) return;
+  spawnSync('podman', [...store, 'unshare', 'rm', '-rf', path.join(tmp, 'proot'), path.join(tmp, 'prun')], { env: podmanEnv, timeout: 60_000 });
+  sb?.dispose();
+  await reg?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function podman(args: string[]): string {
+  const r = spawnSync('podman', [...store, ...args], { env: podmanEnv, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function podmanTree(image: string): TreeEntry[] {
+  const inner = `p=$(podman ${store.join(' ')} image mount ${image}) && /usr/bin/python3 -c "$LISTER" "$p"`;
+  const r = spawnSync('podman', [...store, 'unshare', 'sh', '-c', inner], { env: { ...podmanEnv, LISTER }, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`podman image mount: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const comparable = (t: TreeEntry[]) =>
+  t.map((e) => ({ path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, link: e.link, sha256: e.sha256, nlink: e.type === 'd' ? undefined : e.nlink, mtime: e.mtime }));
+
+describe.skipIf(!havePodman)('the same image unpacked by podman and by tspod', { timeout: 180_000 }, () => {
+  for (const [name, img] of [['multi', () => fx.multiLayer], ['busybox', () => fx.busybox]] as const) {
+    it(`${name}: names, types, modes, owners, link targets, contents, hardlinks and mtimes are equal`, () => {
+      const ref = `${reg.host}/fixtures/${name}:v1`;
+      podman(['pull', '-q', '--tls-verify=false', ref]);
+      const theirs = podmanTree(ref);
+      const r = sb.run(['--storage-driver', 'vfs', 'pull', '-q', '--tls-verify=false', ref], { timeout: 120_000 });
+      expect(r.stderr).toBe('');
+      const id = img().config.digest.slice(7);
+      expect(r.stdout.trim()).toBe(id);
+      expect(podman(['image', 'inspect', '--format', '{{.Id}}', ref]).trim()).toBe(id);
+      const top = readImagesDb(sb).images[id]!.layers.at(-1)!;
+      const ours = listTree(sb, layerDiff(sb, top));
+      expect(comparable(ours)).toEqual(comparable(theirs));
+    });
+  }
+});
