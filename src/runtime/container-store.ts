@@ -31,6 +31,8 @@ export interface ContainerConfig {
   interactive: boolean;
   stopSignal: string;
   stopTimeout: number;
+  /** tspod's arguments that created the container (Podman's CreateCommand), for `generate systemd --new`. */
+  createCommand?: string[];
 }
 
 /** What changes as the container runs. */

@@ -96,6 +96,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     interactive: o.interactive,
     stopSignal,
     stopTimeout,
+    createCommand: process.argv.slice(2),
   });
   // The host name defaults to the short id, known only now.
   if (!rec.config.hostname) return store.update(rec.id, (r) => (r.config.hostname = r.id.slice(0, 12)));
