@@ -1,4 +1,5 @@
 import '../../helpers/require-unprivileged.js';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { RegistryClient } from '../../../src/image/registry/client.js';
 import { type Fixtures, buildFixtures, pushImage, pushIndex } from '../../helpers/image-fixtures.js';
 import { MULTI_LAYER_EXPECTED } from '../../helpers/image-fixtures.js';
 import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
-import { TspodSandbox } from '../../helpers/tspod.js';
+import { TSPOD_BIN, TspodSandbox } from '../../helpers/tspod.js';
 import { layerDiff, listTree, readImagesDb, readLayersDb, storageRoot, tmpDir, type TreeEntry } from './helpers.js';
 
 let reg: RegistryServer;
@@ -191,5 +192,40 @@ describe('tspod pull', { timeout: 120_000 }, () => {
     const r = sb.run(['pull', `${reg.host}/fixtures/busybox:v1`]);
     expect(r.status).toBe(125);
     expect(r.stderr).toMatch(/tls-verify=false/);
+  });
+
+  it('resolves short names through registries.conf (search registries, insecure registry)', () => {
+    const conf = path.join(sb.home, '.config', 'containers');
+    fs.mkdirSync(conf, { recursive: true });
+    fs.writeFileSync(
+      path.join(conf, 'registries.conf'),
+      `unqualified-search-registries = ["${reg.host}"]\n\n[[registry]]\nlocation = "${reg.host}"\ninsecure = true\n`,
+    );
+    try {
+      const r = sb.run(['pull', 'fixtures/busybox:v1']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe(fx.busybox.config.digest.slice(7));
+      expect(sb.run(['image', 'exists', 'fixtures/busybox:v1']).status).toBe(0);
+    } finally {
+      fs.rmSync(path.join(conf, 'registries.conf'));
+    }
+  });
+
+  it('shows per-layer progress on a terminal (stderr), and the ID on stdout', () => {
+    sb.run(['rmi', '-a']);
+    const out = path.join(sb.home, 'typescript');
+    const cmd = `${TSPOD_BIN} pull --tls-verify=false ${reg.host}/fixtures/multi:v1 2>&1 >${out}.stdout`;
+    const r = spawnSync('script', ['-q', '-e', '-c', cmd, out], { env: sb.env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    const tty = fs.readFileSync(out, 'utf8');
+    expect(tty).toContain(`Trying to pull ${reg.host}/fixtures/multi:v1...`);
+    for (const l of fx.multiLayer.layers) expect(tty).toContain(`Copying blob ${l.digest.slice(0, 19)} done`);
+    expect(tty).toContain(`Copying config ${fx.multiLayer.config.digest.slice(0, 19)} done`);
+    expect(tty).toContain('Writing manifest to image destination');
+    expect(fs.readFileSync(`${out}.stdout`, 'utf8')).toBe(`${fx.multiLayer.config.digest.slice(7)}\n`);
+    // Pulled again: layers are skipped.
+    const again = spawnSync('script', ['-q', '-e', '-c', cmd, out], { env: sb.env, encoding: 'utf8', timeout: 60_000 });
+    expect(again.status).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toContain(`Copying blob ${fx.multiLayer.layers[0]!.digest.slice(0, 19)} skipped: already exists`);
   });
 });
