@@ -2,6 +2,7 @@ import { Builtins, Cli } from 'clipanion';
 import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
+import { GenerateSystemdCommand } from './generate/systemd.js';
 import { CompleteCommand, CompleteNoDescCommand } from './completion/complete.js';
 import { CompletionCommand } from './completion/completion.js';
 import { CreateCommand } from './container/create.js';
@@ -47,6 +48,7 @@ import { VolumeRmCommand } from './volume/rm.js';
 
 /** Every command class; command files stay thin and import their engine lazily. */
 export const COMMANDS = [
+  GenerateSystemdCommand,
   CompleteCommand,
   CompleteNoDescCommand,
   CompletionCommand,

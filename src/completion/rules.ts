@@ -179,6 +179,13 @@ export const OPTION_RULES: Record<string, Rule> = {
     keys: { reference: { kind: 'images' }, dangling: words('true', 'false'), label: none, id: none, before: { kind: 'images' }, since: { kind: 'images' } },
   },
   '--creds': none,
+  '--username': none,
+  '--password': none,
+  '--tls-verify': words('true', 'false'),
+  '--digestfile': files,
+  'load --input': files,
+  'save --output': files,
+  'save --format': words(['docker-archive', 'a docker save tarball'], ['oci-archive', 'an OCI image layout tarball'], ['oci-dir', 'an OCI image layout directory'], ['docker-dir', 'a directory of blobs']),
   '--variant': none,
   '--new-runtime': none,
 
@@ -186,6 +193,7 @@ export const OPTION_RULES: Record<string, Rule> = {
   'completion --file': files,
 
   // generate systemd
+  'generate systemd --format': words(['json', 'a JSON object of the units']),
   'generate systemd --restart-policy': words(
     ['no', 'never restart'],
     ['on-success', 'restart after a clean exit'],
@@ -252,6 +260,8 @@ export const ARGUMENT_RULES: Record<string, Rule[]> = {
   save: [{ kind: 'images' }],
   push: [{ kind: 'images' }, none],
   pull: [none],
+  login: [none],
+  logout: [none],
   'image inspect': [{ kind: 'images' }],
   'image rm': [{ kind: 'images' }],
   'image exists': [{ kind: 'images' }],
