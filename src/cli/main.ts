@@ -2,9 +2,10 @@ import { Builtins, Cli } from 'clipanion';
 import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
-import { GenerateSystemdCommand } from './generate/systemd.js';
 import { CompleteCommand, CompleteNoDescCommand } from './completion/complete.js';
 import { CompletionCommand } from './completion/completion.js';
+import { GenerateSystemdCommand } from './generate/systemd.js';
+import { QuadletCommand } from './quadlet.js';
 import { CreateCommand } from './container/create.js';
 import { ExecCommand } from './container/exec.js';
 import { ContainerInspectCommand } from './container/inspect.js';
@@ -48,10 +49,11 @@ import { VolumeRmCommand } from './volume/rm.js';
 
 /** Every command class; command files stay thin and import their engine lazily. */
 export const COMMANDS = [
-  GenerateSystemdCommand,
   CompleteCommand,
   CompleteNoDescCommand,
   CompletionCommand,
+  GenerateSystemdCommand,
+  QuadletCommand,
   ContainerCleanupCommand,
   ContainerExistsCommand,
   ContainerInspectCommand,
