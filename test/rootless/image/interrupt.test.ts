@@ -102,3 +102,22 @@ describe('interrupted pulls', { timeout: 90_000 }, () => {
     expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp'))).toEqual([]);
   });
 });
+
+describe('concurrent pulls', { timeout: 90_000 }, () => {
+  it('two pulls of the same image at once both succeed and share one copy of each layer', async () => {
+    const other = new TspodSandbox('image-concurrent');
+    try {
+      const ref = `${reg.host}/fixtures/multi:v1`;
+      const [a, b] = await Promise.all([other.runAsync(['pull', '-q', '--tls-verify=false', ref]), other.runAsync(['pull', '-q', '--tls-verify=false', ref])]);
+      expect([a.stderr, b.stderr]).toEqual(['', '']);
+      expect([a.stdout.trim(), b.stdout.trim()]).toEqual([fx.multiLayer.config.digest.slice(7), fx.multiLayer.config.digest.slice(7)]);
+      expect(Object.keys(readLayersDb(other).layers)).toHaveLength(2);
+      expect(Object.keys(readImagesDb(other).images)).toHaveLength(1);
+      expect(fs.readdirSync(path.join(storageRoot(other), 'tmp'))).toEqual([]);
+      const layersDir = fs.readdirSync(path.join(storageRoot(other), 'layers')).filter((f) => f !== 'layers.json');
+      expect(layersDir).toHaveLength(2);
+    } finally {
+      other.dispose();
+    }
+  });
+});
