@@ -103,6 +103,21 @@ describe('interrupted pulls', { timeout: 90_000 }, () => {
   });
 });
 
+describe('push within one registry', { timeout: 60_000 }, () => {
+  it('mounts the layers from the repository the image came from instead of uploading them', async () => {
+    proxy.setHook(() => ({ kind: 'pass' }));
+    const r = await sb.runAsync(['push', '--tls-verify=false', `${proxy.host}/fixtures/multi:v1`, `${proxy.host}/mounted/multi:v1`]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const mounts = proxy.requests.filter((q) => q.method === 'POST' && q.url.includes('mount='));
+    for (const l of fx.multiLayer.layers) expect(mounts.some((q) => q.url.includes(encodeURIComponent(l.digest)) || q.url.includes(l.digest))).toBe(true);
+    // No layer bytes were sent.
+    expect(proxy.requests.filter((q) => q.method === 'PUT' && fx.multiLayer.layers.some((l) => q.url.includes(encodeURIComponent(l.digest))))).toEqual([]);
+    const m = await client.getManifest({ repository: 'mounted/multi', tag: 'v1' });
+    expect(m.digest).toBe(fx.multiLayer.manifestDigest);
+  });
+});
+
 describe('concurrent pulls', { timeout: 90_000 }, () => {
   it('two pulls of the same image at once both succeed and share one copy of each layer', async () => {
     const other = new TspodSandbox('image-concurrent');
