@@ -5,8 +5,9 @@
  * (environment expansion) unless the caller means them; quoted when it holds
  * white space, quotes, backslashes or is empty.
  */
-export function execArg(arg: string): string {
-  const escaped = arg.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+export function execArg(arg: string, opts: { keepSpecifiers?: boolean } = {}): string {
+  // Quadlet values may use specifiers on purpose (Volume=%h/data:/data), as in Podman's.
+  const escaped = (opts.keepSpecifiers ? arg : arg.replace(/%/g, '%%')).replace(/\$/g, '$$$$');
   if (escaped !== '' && !/[\s"'\\;]/.test(escaped)) return escaped;
   return `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
 }

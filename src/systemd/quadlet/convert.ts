@@ -279,16 +279,17 @@ export function convert(file: UnitFile, ctx: ConvertContext): ServiceUnit {
   }
 
   const T = execArg(ctx.tspod);
-  const G = st.globalArgs.map(execArg);
+  const G = st.globalArgs.map((a) => execArg(a, { keepSpecifiers: true }));
   const cmd = (...words: string[]) => [T, ...G, ...words].join(' ');
-  const q = (a: string[]) => a.map(execArg);
+  const q = (a: string[]) => a.map((x) => execArg(x, { keepSpecifiers: true }));
   const service: string[][] = [];
   const unit: string[][] = [['Wants', 'network-online.target'], ['After', 'network-online.target']];
   unit.push(['SourcePath', file.path], ['RequiresMountsFor', '%t/tspod']);
 
   switch (kind) {
     case 'container': {
-      const name = st.extra.get('ContainerName') ?? `systemd-${base}`;
+      // A template (name@.container) runs one container per instance.
+      const name = st.extra.get('ContainerName') ?? (base.endsWith('@') ? 'systemd-%p_%i' : `systemd-${base}`);
       const user = st.extra.get('User');
       const group = st.extra.get('Group');
       const run = ['run', `--name=${name}`, '--cidfile=%t/%N.cid', '--replace', '--rm', '-d'];
@@ -357,7 +358,7 @@ export function convert(file: UnitFile, ctx: ConvertContext): ServiceUnit {
         ['Type', 'forking'],
         ['Restart', 'on-failure'],
         ['PIDFile', '%t/%N.pid'],
-        ['ExecStartPre', cmd(...q(['pod', 'create', '--infra-conmon-pidfile=%t/%N.pid', '--pod-id-file=%t/%N.pod-id', '--exit-policy=stop', '--replace', ...st.args, `--name=${name}`]).map((a) => a.replace(/%%([tN])/g, '%$1')))],
+        ['ExecStartPre', cmd(...q(['pod', 'create', '--infra-conmon-pidfile=%t/%N.pid', '--pod-id-file=%t/%N.pod-id', '--exit-policy=stop', '--replace', ...st.args, `--name=${name}`]))],
         ['ExecStart', cmd('pod', 'start', '--pod-id-file=%t/%N.pod-id')],
         ['ExecStop', cmd('pod', 'stop', '--ignore', '--pod-id-file=%t/%N.pod-id', '--time=10')],
         ['ExecStopPost', cmd('pod', 'rm', '--ignore', '--force', '--pod-id-file=%t/%N.pod-id')],
@@ -367,14 +368,12 @@ export function convert(file: UnitFile, ctx: ConvertContext): ServiceUnit {
     }
   }
 
-  // The container's specifiers (%t/%N in --cidfile) were escaped as arguments: give them back.
-  const fixSpecifiers = (v: string) => v.replace(/--cidfile=%%t\/%%N\.cid/g, '--cidfile=%t/%N.cid');
   const out: UnitSection[] = [];
   const userUnit = file.sections.filter((s) => s.name === 'Unit').flatMap((s) => s.entries);
   out.push({ name: 'Unit', entries: [...toEntries(unit), ...st.unit, ...userUnit] });
   out.push({ name: `X-${section}`, entries: own.flatMap((s) => s.entries) });
   const userService = file.sections.filter((s) => s.name === 'Service').flatMap((s) => s.entries);
-  out.push({ name: 'Service', entries: [...toEntries(service).map((e) => ({ ...e, value: fixSpecifiers(e.value) })), ...userService] });
+  out.push({ name: 'Service', entries: [...toEntries(service), ...userService] });
   for (const s of file.sections) {
     if (s.name !== 'Unit' && s.name !== 'Service' && s.name !== section && (SYSTEMD_SECTIONS.has(s.name) || s.name.startsWith('X-'))) out.push(s);
   }
