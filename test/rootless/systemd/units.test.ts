@@ -1,0 +1,166 @@
+import '../../helpers/require-unprivileged.js';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
+import { TSPOD_BIN, TspodSandbox } from '../../helpers/tspod.js';
+import { expandSpecifiers, ServiceRunner, splitCommandLine } from './exec-runner.js';
+
+if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0) throw new Error('systemd-analyze is missing (apt-get install systemd)');
+
+const sandbox = new TspodSandbox('systemd');
+const home = sandbox.home;
+const rootfs = path.join(home, 'rootfs');
+const t = (args: string[], opts: { cwd?: string } = {}) => {
+  const r = opts.cwd
+    ? (() => {
+        const s = spawnSync(TSPOD_BIN, args, { env: sandbox.env, cwd: opts.cwd, encoding: 'utf8' });
+        return { status: s.status ?? 128, stdout: s.stdout, stderr: s.stderr };
+      })()
+    : sandbox.run(args);
+  if (r.status !== 0) throw new Error(`tspod ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const runHelp = () => sandbox.run(['run', '--help']).stdout;
+/** The runtime flags --new and Quadlet units rely on (Podman's), present in tspod or not yet. */
+const runtimeReady = () => ['--cidfile', '--replace', '--sdnotify'].every((f) => runHelp().includes(f));
+const inspect = (name: string) => JSON.parse(t(['inspect', name]))[0];
+
+// A container that stops at once on SIGTERM, so "stops cleanly" means exit status 0.
+const SERVER = ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 0.2; done'];
+
+beforeAll(() => {
+  fs.renameSync(makeBusyboxRootfs(home), rootfs);
+});
+
+afterAll(() => {
+  sandbox.run(['rm', '-a', '-f']);
+  sandbox.dispose();
+});
+
+function verify(files: string[]): { status: number; stderr: string } {
+  const r = spawnSync('systemd-analyze', ['verify', '--user', ...files], { env: sandbox.env, encoding: 'utf8' });
+  return { status: r.status ?? 128, stderr: r.stderr };
+}
+
+describe('the test runner itself', () => {
+  it('expands specifiers and environment like systemd', () => {
+    const r = { unitName: 'echo@hello.service', env: { HOME: '/home/u', XDG_RUNTIME_DIR: '/run/user/7' } };
+    expect(expandSpecifiers('%t/%n.ctr-id %N %p %i %h 100%%', r)).toBe('/run/user/7/echo@hello.service.ctr-id echo@hello echo hello /home/u 100%');
+    expect(splitCommandLine('-/bin/echo "a b" $$HOME ${X} $Y', { X: 'x y', Y: 'one two' })).toEqual({
+      ignoreFailure: true,
+      argv: ['/bin/echo', 'a b', '$HOME', 'x y', 'one', 'two'],
+    });
+  });
+});
+
+describe('generate systemd', () => {
+  it('writes units that systemd-analyze verify --user accepts, with and without --new', () => {
+    t(['create', '--name', 'verified', '--rootfs', rootfs, ...SERVER]);
+    const dir = path.join(home, 'units-verify');
+    fs.mkdirSync(dir);
+    const plain = t(['generate', 'systemd', '--name', '--files', 'verified'], { cwd: dir }).trim();
+    const fresh = t(['generate', 'systemd', '--new', '--name', '--files', '--container-prefix', 'new', 'verified'], { cwd: dir }).trim();
+    expect(plain).toBe(path.join(dir, 'container-verified.service'));
+    expect(fresh).toBe(path.join(dir, 'new-verified.service'));
+    const v = verify([plain, fresh]);
+    expect(v.stderr).toBe('');
+    expect(v.status).toBe(0);
+  });
+
+  it('existing container: ExecStart starts it, ExecStop stops it cleanly', () => {
+    t(['create', '--name', 'svc', '--rootfs', rootfs, ...SERVER]);
+    const unit = t(['generate', 'systemd', '--name', 'svc']);
+    const runner = new ServiceRunner(unit, { unitName: 'container-svc.service', env: sandbox.env });
+    expect(runner.start(), runner.describe()).toBe(true);
+    expect(inspect('svc').State.Status).toBe('running');
+    // The PID file systemd would watch: the monitor's (checked once tspod writes it; it does not yet).
+    const pidFile = runner.path('PIDFile')!;
+    if (fs.existsSync(pidFile)) expect(Number(fs.readFileSync(pidFile, 'utf8').trim())).toBe(inspect('svc').State.ConmonPid);
+    expect(runner.stop(), runner.describe()).toBe(true);
+    const st = inspect('svc').State;
+    expect(st.Status).toBe('exited');
+    expect(st.ExitCode).toBe(0);
+    expect(runner.log.map((l) => l.key)).toEqual(['ExecStart', 'ExecStop', 'ExecStopPost']);
+  });
+
+  it.skipIf(!runtimeReady())('--new: the unit creates the container, finds it through %t/%n.ctr-id, stops and removes it (needs run --cidfile/--replace/--sdnotify)', () => {
+    t(['create', '--name', 'fresh', '-e', 'GREETING=hello world', '--rootfs', rootfs, ...SERVER]);
+    const unit = t(['generate', 'systemd', '--new', '--name', 'fresh']);
+    // As with Podman, the unit replaces the container it was generated from.
+    t(['rm', 'fresh']);
+    const runner = new ServiceRunner(unit, { unitName: 'container-fresh.service', env: sandbox.env });
+    expect(runner.start(), runner.describe()).toBe(true);
+    const cidFile = expandSpecifiers('%t/%n.ctr-id', runner.r);
+    const cid = fs.readFileSync(cidFile, 'utf8').trim();
+    expect(inspect(cid).Name).toBe('fresh');
+    expect(inspect(cid).Config.Env).toContain('GREETING=hello world');
+    expect(runner.stop(), runner.describe()).toBe(true);
+    expect(sandbox.run(['container', 'exists', 'fresh']).status).toBe(1);
+  });
+});
+
+describe('quadlet', () => {
+  const qdir = () => path.join(home, '.config', 'containers', 'systemd');
+
+  beforeAll(() => {
+    fs.mkdirSync(qdir(), { recursive: true });
+    fs.mkdirSync(path.join(home, 'data'));
+    fs.writeFileSync(
+      path.join(qdir(), 'web.container'),
+      `[Unit]\nDescription=web\n\n[Container]\nRootfs=${rootfs}\nExec=${SERVER.slice(0, 2).join(' ')} "${SERVER[2]}"\nEnvironment=A=1 "B=two words"\nVolume=%h/data:/data\nLabel=app=web\nAutoUpdate=local\nHealthCmd=true\n\n[Service]\nRestart=always\n\n[Install]\nWantedBy=default.target\n`,
+    );
+    fs.writeFileSync(path.join(qdir(), 'echo@.container'), `[Container]\nRootfs=${rootfs}\nExec=${SERVER.slice(0, 2).join(' ')} "${SERVER[2]}"\nEnvironment=INSTANCE=%i\n`);
+    fs.writeFileSync(path.join(qdir(), 'data.volume'), '[Volume]\nLabel=x=y\n');
+    fs.writeFileSync(path.join(qdir(), 'net.network'), '[Network]\nSubnet=10.89.7.0/24\n');
+    fs.writeFileSync(path.join(qdir(), 'busy.image'), '[Image]\nImage=docker.io/library/busybox:latest\n');
+    fs.writeFileSync(path.join(qdir(), 'grp.pod'), '[Pod]\nPublishPort=8080:80\n');
+    fs.writeFileSync(path.join(home, 'app.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n');
+    fs.writeFileSync(path.join(qdir(), 'app.kube'), `[Kube]\nYaml=${path.join(home, 'app.yaml')}\n`);
+    fs.writeFileSync(path.join(qdir(), 'odd.volume'), '[Volume]\nLabel=x=y\nShiny=yes\n');
+  });
+
+  it('--dryrun prints every service and warns about an unknown key with file and line', () => {
+    const r = sandbox.run(['quadlet', '--dryrun', '--user']);
+    expect(r.status).toBe(0);
+    for (const u of ['web.service', 'echo@.service', 'data-volume.service', 'net-network.service', 'busy-image.service', 'grp-pod.service', 'app.service', 'odd-volume.service']) {
+      expect(r.stdout).toContain(`---${u}---`);
+    }
+    expect(r.stderr).toBe(`tspod quadlet: ${path.join(qdir(), 'odd.volume')}:3: unsupported key 'Shiny' in group 'Volume'\n`);
+  });
+
+  it('writes services (and the default.target.wants link) that systemd-analyze verify --user accepts', () => {
+    const out = path.join(home, 'generator-out');
+    const r = sandbox.run(['quadlet', '--user', out, `${out}-early`, `${out}-late`]);
+    expect(r.status).toBe(0);
+    expect(fs.readlinkSync(path.join(out, 'default.target.wants', 'web.service'))).toBe('../web.service');
+    const units = fs.readdirSync(out).filter((f) => f.endsWith('.service') && !f.includes('@')).map((f) => path.join(out, f));
+    expect(units).toHaveLength(7);
+    const v = verify(units);
+    expect(v.stderr).toBe('');
+    expect(v.status).toBe(0);
+  });
+
+  it.skipIf(!runtimeReady())('the web service runs: %h volume, environment, found through %t/%N.cid, stopped cleanly (needs run --cidfile/--replace/--sdnotify)', () => {
+    const out = path.join(home, 'generator-run');
+    sandbox.run(['quadlet', '--user', out]);
+    const runner = new ServiceRunner(fs.readFileSync(path.join(out, 'web.service'), 'utf8'), { unitName: 'web.service', env: sandbox.env });
+    expect(runner.start(), runner.describe()).toBe(true);
+    const cid = fs.readFileSync(expandSpecifiers('%t/%N.cid', runner.r), 'utf8').trim();
+    const info = inspect(cid);
+    expect(info.Name).toBe('systemd-web');
+    expect(info.Config.Env).toEqual(expect.arrayContaining(['A=1', 'B=two words']));
+    expect(runner.stop(), runner.describe()).toBe(true);
+    expect(sandbox.run(['container', 'exists', 'systemd-web']).status).toBe(1);
+  });
+
+  it.skipIf(!runtimeReady())('a template instance gets %i (needs run --cidfile/--replace/--sdnotify)', () => {
+    const out = path.join(home, 'generator-template');
+    sandbox.run(['quadlet', '--user', out]);
+    const runner = new ServiceRunner(fs.readFileSync(path.join(out, 'echo@.service'), 'utf8'), { unitName: 'echo@hello.service', env: sandbox.env });
+    expect(runner.start(), runner.describe()).toBe(true);
+    expect(inspect('systemd-echo_hello').Config.Env).toContain('INSTANCE=hello');
+    expect(runner.stop(), runner.describe()).toBe(true);
+  });
+});
