@@ -75,4 +75,57 @@ describe.skipIf(!havePodman)('the same image unpacked by podman and by tspod', {
       expect(comparable(ours)).toEqual(comparable(theirs));
     });
   }
+
+  it('archives move both ways: podman save -> tspod load, tspod save -> podman load, image IDs kept', () => {
+    const ref = `${reg.host}/fixtures/multi:v1`;
+    const id = fx.multiLayer.config.digest.slice(7);
+    sb.run(['--storage-driver', 'vfs', 'pull', '-q', '--tls-verify=false', ref], { timeout: 120_000 });
+    for (const format of ['docker-archive', 'oci-archive']) {
+      podman(['pull', '-q', '--tls-verify=false', ref]);
+      const fromPodman = path.join(tmp, `podman-${format}.tar`);
+      podman(['save', '-q', '--format', format, '-o', fromPodman, ref]);
+      const loader = new TspodSandbox(`image-podman-load-${format}`);
+      try {
+        const r = loader.run(['load', '-i', fromPodman], { timeout: 120_000 });
+        expect(r.stderr).toBe('');
+        expect(r.stdout).toMatch(/^Loaded image: /);
+        expect(Object.keys(readImagesDb(loader).images), `${format} from podman: ${r.stdout} ${podman(['images', '--no-trunc'])}`).toEqual([id]);
+      } finally {
+        loader.dispose();
+      }
+      const fromTspod = path.join(tmp, `tspod-${format}.tar`);
+      const s = sb.run(['save', '--format', format, '-o', fromTspod, ref]);
+      expect(s.stderr).toBe('');
+      podman(['rmi', '-f', ref]);
+      const out = podman(['load', '-i', fromTspod]);
+      expect(out).toMatch(/Loaded image/);
+      expect(podman(['image', 'inspect', '--format', '{{.Id}}', id]).trim()).toBe(id);
+    }
+  });
+
+  // podman converts the config of an image it loaded from a docker-archive when it saves
+  // it as an oci-archive (new bytes, new ID): tspod must load exactly what the archive says.
+  it('an image podman loaded from a tspod docker-archive and saved as oci-archive loads with the config the archive holds', () => {
+    const ref = `${reg.host}/fixtures/multi:v1`;
+    const id = fx.multiLayer.config.digest.slice(7);
+    const fromTspod = path.join(tmp, 'tspod-roundtrip.tar');
+    sb.run(['--storage-driver', 'vfs', 'pull', '-q', '--tls-verify=false', ref], { timeout: 120_000 });
+    expect(sb.run(['save', '-o', fromTspod, ref]).stderr).toBe('');
+    spawnSync('podman', [...store, 'rmi', '-f', ref], { env: podmanEnv });
+    podman(['load', '-i', fromTspod]);
+    const back = path.join(tmp, 'podman-roundtrip-oci.tar');
+    podman(['save', '-q', '--format', 'oci-archive', '-o', back, ref]);
+    const loader = new TspodSandbox('image-podman-roundtrip');
+    try {
+      const r = loader.run(['load', '-i', back], { timeout: 120_000 });
+      expect(r.stderr).toBe('');
+      const raw = spawnSync('skopeo', ['inspect', '--raw', `oci-archive:${back}`], { env: podmanEnv, encoding: 'utf8' }).stdout;
+      const configDigest = JSON.parse(raw).config.digest as string;
+      expect(Object.keys(readImagesDb(loader).images)).toEqual([configDigest.slice(7)]);
+      expect(readImagesDb(loader).images[configDigest.slice(7)]!.digest).toBe(JSON.parse(spawnSync('skopeo', ['inspect', `oci-archive:${back}`], { env: podmanEnv, encoding: 'utf8' }).stdout).Digest);
+      void id;
+    } finally {
+      loader.dispose();
+    }
+  });
 });
