@@ -21,6 +21,7 @@ export interface ContainerConfig {
   hostname: string;
   network: 'none' | 'host' | 'pasta';
   ports: PortMapping[];
+  mounts: ContainerMount[];
   user?: string;
   capAdd: string[];
   capDrop: string[];
@@ -33,6 +34,18 @@ export interface ContainerConfig {
   stopTimeout: number;
   /** tspod's arguments that created the container (Podman's CreateCommand), for `generate systemd --new`. */
   createCommand?: string[];
+}
+
+/** A mount of the container, resolved at create: volume names are real volumes by then. */
+export interface ContainerMount {
+  kind: 'bind' | 'volume' | 'tmpfs';
+  source: string;
+  destination: string;
+  readonly: boolean;
+  chown: boolean;
+  tmpfsOptions?: string;
+  /** an anonymous volume made for this container: `rm -v` removes it */
+  anonymous?: boolean;
 }
 
 /** What changes as the container runs. */

@@ -6,7 +6,9 @@ import { TspodError } from '../util/errors.js';
 import { resolveCapabilities } from './capabilities.js';
 import type { ContainerRecord } from './container-store.js';
 import { openStore, signalName } from './lifecycle.js';
-import { parseKeyValues } from './volumes.js';
+import { parseKeyValues, VolumeStore } from './volumes.js';
+import type { ContainerMount } from './container-store.js';
+import { checkDuplicates, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type UserMount } from './mount-options.js';
 import { checkHostPorts, parsePublish, pickFreePort } from '../network/ports.js';
 import { findExecutable } from '../util/which.js';
 import { log } from '../util/log.js';
@@ -31,6 +33,9 @@ export interface CreateOptions {
   stopTimeout?: string;
   command: string[];
   publish: string[];
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
 }
 
 /** `-e KEY=VALUE`, or `-e KEY` to pass the host's value on (dropped when unset), as Podman does. */
@@ -73,7 +78,15 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   const stopSignal = signalName(o.stopSignal ?? 'SIGTERM');
   const stopTimeout = o.stopTimeout === undefined ? 10 : Number(o.stopTimeout);
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new TspodError(`invalid --stop-timeout "${o.stopTimeout}": give whole seconds`);
+  const userMounts = [...o.volume.map(parseVolumeFlag), ...o.mount.map(parseMountFlag), ...o.tmpfs.map(parseTmpfsFlag)];
+  checkDuplicates(userMounts);
+  for (const m of userMounts) {
+    if (m.kind === 'bind' && !fs.existsSync(m.source)) {
+      throw new TspodError(`statfs ${m.source}: no such file or directory; create it first or mount a named volume`);
+    }
+  }
   await requireUserNamespace();
+  const mounts = await resolveVolumes(ctx, userMounts);
 
   const store = openStore(ctx);
   const rec = await store.create(o.name, {
@@ -86,6 +99,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     hostname: o.hostname ?? '',
     network,
     ports,
+    mounts,
     user: o.user,
     capAdd: o.capAdd,
     capDrop: o.capDrop,
@@ -101,4 +115,19 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   // The host name defaults to the short id, known only now.
   if (!rec.config.hostname) return store.update(rec.id, (r) => (r.config.hostname = r.id.slice(0, 12)));
   return rec;
+}
+
+/** Named volumes are created on first use; an unnamed one is made for this container alone. */
+async function resolveVolumes(ctx: GlobalContext, mounts: UserMount[]): Promise<ContainerMount[]> {
+  const volumes = new VolumeStore(ctx.storageRoot);
+  const out: ContainerMount[] = [];
+  for (const m of mounts) {
+    if (m.kind !== 'volume') {
+      out.push({ ...m });
+      continue;
+    }
+    const vol = await volumes.create({ name: m.source || undefined, ignoreExisting: true });
+    out.push({ ...m, source: vol.Name, ...(m.source ? {} : { anonymous: true }) });
+  }
+  return out;
 }

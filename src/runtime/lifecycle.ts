@@ -14,7 +14,8 @@ import { resolvConf, writeEtcFiles } from './etc-files.js';
 import { pastaArgs } from '../network/pasta.js';
 import { findExecutable } from '../util/which.js';
 import { startMonitor } from './monitor-client.js';
-import { buildSpec, type ContainerSpec, type NetworkHelperSpec } from './spec.js';
+import { buildSpec, type ContainerSpec, type MountSpec, MS_NODEV, MS_NOSUID, type NetworkHelperSpec } from './spec.js';
+import { VolumeStore } from './volumes.js';
 import type { PortMapping } from '../network/ports.js';
 import { resolveUser } from './user.js';
 
@@ -54,10 +55,60 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord): Cont
     readonlyRootfs: c.readOnly,
     privileged: c.privileged,
     etcFiles,
-    extraMounts: [],
+    extraMounts: userMountSpecs(store, rec, user),
     ttyGroupMapped: gidMapped(5),
     network: c.network === 'pasta' ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns) : undefined,
   });
+}
+
+/**
+ * The container's -v/--mount/--tmpfs mounts as the launcher performs them.
+ * A named volume mounted for the first time gets a copy of what the root
+ * filesystem holds at that place (Podman's copy-up); `:U` hands the source to
+ * the container's user.
+ */
+function userMountSpecs(store: ContainerStore, rec: ContainerRecord, user: { uid: number; gid: number }): MountSpec[] {
+  const volumes = new VolumeStore(store.storageRoot);
+  return (rec.config.mounts ?? []).map((m): MountSpec => {
+    if (m.kind === 'tmpfs') {
+      return { destination: m.destination, type: 'tmpfs', source: 'tmpfs', flags: MS_NOSUID | MS_NODEV, data: m.tmpfsOptions || 'mode=1777' };
+    }
+    let source = m.source;
+    if (m.kind === 'volume') {
+      const vol = volumes.get(m.source);
+      if (!vol) throw new TspodError(`no volume with name "${m.source}" found: no such volume (it was removed after the container was created)`);
+      source = vol.Mountpoint;
+      copyUpOnce(rec.config.rootfs, m.destination, source);
+    }
+    if (m.chown) chownTree(source, user.uid, user.gid);
+    const isFile = !fs.statSync(source).isDirectory();
+    return { destination: m.destination, type: 'bind', source, recursive: true, readonly: m.readonly, file: isFile };
+  });
+}
+
+/** Copy the image's content at `dest` into an empty volume, never following a symlink out of the root. */
+function copyUpOnce(rootfs: string, dest: string, volumeDir: string): void {
+  if (fs.readdirSync(volumeDir).length > 0) return;
+  let here = rootfs;
+  for (const part of dest.split('/').filter(Boolean)) {
+    here = path.join(here, part);
+    const st = fs.lstatSync(here, { throwIfNoEntry: false });
+    if (!st || !st.isDirectory()) return;
+  }
+  fs.cpSync(here, volumeDir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  const root = fs.statSync(here);
+  fs.chmodSync(volumeDir, root.mode & 0o7777);
+  fs.chownSync(volumeDir, root.uid, root.gid);
+}
+
+function chownTree(dir: string, uid: number, gid: number): void {
+  fs.lchownSync(dir, uid, gid);
+  if (!fs.lstatSync(dir).isDirectory()) return;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid, gid);
+    else fs.lchownSync(p, uid, gid);
+  }
 }
 
 function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string): NetworkHelperSpec {
@@ -246,7 +297,11 @@ export async function stopContainer(store: ContainerStore, nameOrId: string, tim
   return rec;
 }
 
-export async function removeContainer(store: ContainerStore, nameOrId: string, opts: { force: boolean }): Promise<ContainerRecord> {
+export async function removeContainer(
+  store: ContainerStore,
+  nameOrId: string,
+  opts: { force: boolean; volumes?: boolean },
+): Promise<ContainerRecord> {
   let rec = await reconcile(store, store.get(nameOrId));
   if (rec.state.status === 'running') {
     if (!opts.force) {
@@ -259,7 +314,17 @@ export async function removeContainer(store: ContainerStore, nameOrId: string, o
   }
   teardownNetwork(store, rec.id);
   await store.remove(rec.id);
+  // Anonymous volumes go with their container when asked (rm -v) or with --rm, as in Podman.
+  const anonymous = (rec.config.mounts ?? []).filter((m) => m.anonymous).map((m) => m.source);
+  if (anonymous.length && (opts.volumes || rec.config.autoRemove)) {
+    await new VolumeStore(store.storageRoot).remove(anonymous, { force: true });
+  }
   return rec;
+}
+
+/** Containers whose mounts use the named volume. */
+export function containersUsingVolume(store: ContainerStore, name: string): ContainerRecord[] {
+  return store.list().filter((c) => (c.config.mounts ?? []).some((m) => m.kind === 'volume' && m.source === name));
 }
 
 /**

@@ -10,6 +10,9 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   hostname = Option.String('--hostname', { description: 'Set the container host name' });
   network = Option.String('--network,--net', { description: 'Network mode: pasta (default), none or host' });
+  volume = Option.Array('-v,--volume', [], { description: 'Bind mount a host path or a named volume ([SOURCE:]DEST[:ro,rw,z,Z,U])' });
+  mount = Option.Array('--mount', [], { description: 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly]' });
+  tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (DEST[:OPTIONS])' });
   publish = Option.Array('-p,--publish', [], { description: "Publish a container's port to the host ([IP:][HOSTPORT:]CONTAINERPORT[/PROTOCOL])" });
   user = Option.String('-u,--user', { description: 'Username or UID, and optionally group (user[:group])' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add capabilities' });
@@ -46,6 +49,9 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       stopTimeout: this.stopTimeout,
       command: this.command,
       publish: this.publish,
+      volume: this.volume,
+      mount: this.mount,
+      tmpfs: this.tmpfs,
     });
   }
 }

@@ -122,7 +122,7 @@ export class RmCommand extends EachContainerCommand {
     const store = openStore(this.globals);
     return this.forEach(async (target) => {
       if (this.ignore && !store.find(target)) return undefined;
-      await removeContainer(store, target, { force: this.force });
+      await removeContainer(store, target, { force: this.force, volumes: this.volumes });
       return target;
     });
   }

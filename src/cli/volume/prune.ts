@@ -13,7 +13,9 @@ export class VolumePruneCommand extends TspodCommand {
     await requireUserNamespace();
     const { VolumeStore, volumeMatches } = await import('../../runtime/volumes.js');
     const store = new VolumeStore(this.globals.storageRoot);
-    const unused = store.list().filter((v) => v.MountCount === 0 && volumeMatches(v, this.filters));
+    const { openStore, containersUsingVolume } = await import('../../runtime/lifecycle.js');
+    const containers = openStore(this.globals);
+    const unused = store.list().filter((v) => containersUsingVolume(containers, v.Name).length === 0 && volumeMatches(v, this.filters));
     if (!this.force) {
       const { confirm } = await import('../prompt.js');
       const listing = unused.map((v) => `${v.Name}\n`).join('');

@@ -18,6 +18,19 @@ export class VolumeRmCommand extends TspodCommand {
     const store = new VolumeStore(this.globals.storageRoot);
     if (!this.all && this.names.length === 0) throw new TspodError('provide one or more volume names or use --all');
     const names = this.all ? store.list().map((v) => v.Name) : this.names;
+    const { openStore, containersUsingVolume, removeContainer } = await import('../../runtime/lifecycle.js');
+    const containers = openStore(this.globals);
+    for (const name of names) {
+      const users = containersUsingVolume(containers, name);
+      if (users.length === 0) continue;
+      if (!this.force) {
+        throw new TspodError(
+          `volume ${name} is being used by the following container(s): ${users.map((c) => c.id).join(', ')}; remove them first or use --force: volume is being used`,
+          { exitCode: 2 },
+        );
+      }
+      for (const c of users) await removeContainer(containers, c.id, { force: true });
+    }
     const { removed, missing } = await store.remove(names, { force: this.force });
     this.out(removed.map((n) => `${n}\n`).join(''));
     for (const name of missing) process.stderr.write(`Error: no volume with name "${name}" found: no such volume\n`);
