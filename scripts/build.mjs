@@ -4,6 +4,7 @@
 //   loaded only when that command runs.
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import { buildDefaultImage } from './default-image.mjs';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // Build beside dist/ and swap it in, so a tspod running meanwhile never finds half a build.
@@ -51,6 +52,8 @@ await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 await (await import(`${staging}/complete.cjs`)).writeSpecFile();
+
+buildDefaultImage(`${staging}/busybox-image.tar`);
 
 const old = `${root}dist.old-${process.pid}`;
 if (fs.existsSync(`${root}dist`)) fs.renameSync(`${root}dist`, old);

@@ -11,7 +11,10 @@ export type ContainerStatus = 'created' | 'running' | 'exited';
 
 /** What `create` decided; fixed for the container's life. */
 export interface ContainerConfig {
+  /** the --rootfs directory; for an image container, set at start to the mounted rootfs */
   rootfs: string;
+  /** the image the container runs (absent for --rootfs containers) */
+  imageId?: string;
   /** What `ps` shows as IMAGE: the image name, or the rootfs path for --rootfs. */
   imageName: string;
   rootfsImage: boolean;

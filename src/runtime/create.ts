@@ -8,6 +8,7 @@ import type { ContainerRecord } from './container-store.js';
 import { openStore, signalName } from './lifecycle.js';
 import { parseKeyValues, VolumeStore } from './volumes.js';
 import type { ContainerMount } from './container-store.js';
+import type { LocalImage } from '../storage/image-store.js';
 import { checkDuplicates, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type UserMount } from './mount-options.js';
 import { checkHostPorts, parsePublish, pickFreePort } from '../network/ports.js';
 import { findExecutable } from '../util/which.js';
@@ -33,6 +34,10 @@ export interface CreateOptions {
   stopTimeout?: string;
   command: string[];
   publish: string[];
+  publishAll: boolean;
+  entrypoint?: string;
+  pull?: string;
+  tlsVerify?: boolean;
   volume: string[];
   mount: string[];
   tmpfs: string[];
@@ -52,13 +57,25 @@ export function parseEnv(items: string[], host: NodeJS.ProcessEnv = process.env)
 
 /** Check every flag, then record a container in state "created". */
 export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): Promise<ContainerRecord> {
-  if (!o.rootfs) {
-    throw new TspodError(`${o.image}: image not known; images cannot be pulled or stored yet, so run a root filesystem directory with --rootfs`);
-  }
-  const rootfs = path.resolve(o.image);
-  if (!fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) {
+  const rootfs = o.rootfs ? path.resolve(o.image) : '';
+  if (o.rootfs && !fs.statSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) {
     throw new TspodError(`the root filesystem ${o.image} is not a directory`);
   }
+  let image: LocalImage | undefined;
+  if (!o.rootfs) {
+    await requireUserNamespace();
+    const { ensureImage } = await import('../image/ensure.js');
+    image = await ensureImage(ctx, o.image, {
+      pull: (o.pull ?? 'missing') as 'missing',
+      ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+      ...(o.tlsVerify !== undefined ? { tlsVerify: o.tlsVerify } : {}),
+    });
+  }
+  const img = image?.config ?? {};
+  const entrypoint = o.entrypoint !== undefined ? parseEntrypoint(o.entrypoint) : (img.Entrypoint ?? []);
+  // As Docker defines it: a new entrypoint drops the image's CMD; arguments replace CMD.
+  const cmd = o.command.length > 0 ? o.command : o.entrypoint !== undefined ? [] : (img.Cmd ?? []);
+  const command = [...entrypoint, ...cmd];
   const network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
   if (network !== 'none' && network !== 'host' && network !== 'pasta') {
     throw new TspodError(`network mode "${network}" is not available yet: use --network pasta, none or host`);
@@ -67,19 +84,31 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     throw new TspodError('pasta is not installed: install the passt package, or use --network none or host');
   }
   let ports = o.publish.flatMap(parsePublish);
+  if (o.publishAll) {
+    for (const key of Object.keys(img.ExposedPorts ?? {})) {
+      const [p, proto = 'tcp'] = key.split('/');
+      if (!ports.some((m) => m.containerPort === Number(p) && m.protocol === proto)) ports.push(...parsePublish(`${p}/${proto}`));
+    }
+  }
   if (ports.length && network !== 'pasta') {
     log.warn('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     ports = [];
   }
   checkHostPorts(ports);
   for (const p of ports) if (p.hostPort === 0) p.hostPort = await pickFreePort(p.protocol, p.hostIp);
-  if (o.command.length === 0) throw new TspodError('no command given: with --rootfs, name the command to run after the directory');
+  if (command.length === 0) {
+    throw new TspodError(o.rootfs ? 'no command given: with --rootfs, name the command to run after the directory' : `no command or entrypoint provided, and no CMD or ENTRYPOINT from image ${o.image}`);
+  }
   resolveCapabilities({ add: o.capAdd, drop: o.capDrop, privileged: o.privileged });
-  const stopSignal = signalName(o.stopSignal ?? 'SIGTERM');
+  const stopSignal = signalName(o.stopSignal ?? img.StopSignal ?? 'SIGTERM');
   const stopTimeout = o.stopTimeout === undefined ? 10 : Number(o.stopTimeout);
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new TspodError(`invalid --stop-timeout "${o.stopTimeout}": give whole seconds`);
   const userMounts = [...o.volume.map(parseVolumeFlag), ...o.mount.map(parseMountFlag), ...o.tmpfs.map(parseTmpfsFlag)];
   checkDuplicates(userMounts);
+  // The image's VOLUMEs that no flag covers become anonymous volumes.
+  for (const dest of Object.keys(img.Volumes ?? {})) {
+    if (!userMounts.some((m) => m.destination === dest)) userMounts.push(parseVolumeFlag(dest));
+  }
   for (const m of userMounts) {
     if (m.kind === 'bind' && !fs.existsSync(m.source)) {
       throw new TspodError(`statfs ${m.source}: no such file or directory; create it first or mount a named volume`);
@@ -91,21 +120,22 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   const store = openStore(ctx);
   const rec = await store.create(o.name, {
     rootfs,
-    imageName: rootfs,
-    rootfsImage: true,
-    command: o.command,
-    env: parseEnv(o.env),
-    workdir: o.workdir ?? '/',
+    ...(image ? { imageId: image.id } : {}),
+    imageName: image ? (image.names.find((n) => n.endsWith(o.image) || n.includes(o.image)) ?? image.names[0] ?? image.id) : rootfs,
+    rootfsImage: !image,
+    command,
+    env: mergeEnv(img.Env ?? [], parseEnv(o.env)),
+    workdir: o.workdir ?? (img.WorkingDir || '/'),
     hostname: o.hostname ?? '',
     network,
     ports,
     mounts,
-    user: o.user,
+    user: o.user ?? (img.User || undefined),
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     privileged: o.privileged,
     readOnly: o.readOnly,
-    labels: parseKeyValues(o.labels, 'label'),
+    labels: { ...(img.Labels ?? {}), ...parseKeyValues(o.labels, 'label') },
     autoRemove: o.rm,
     interactive: o.interactive,
     stopSignal,
@@ -130,4 +160,28 @@ async function resolveVolumes(ctx: GlobalContext, mounts: UserMount[]): Promise<
     out.push({ ...m, source: vol.Name, ...(m.source ? {} : { anonymous: true }) });
   }
   return out;
+}
+
+/** `--entrypoint "cmd"` or `--entrypoint '["cmd","arg"]'`, as Podman takes it. */
+export function parseEntrypoint(text: string): string[] {
+  if (text === '') return [];
+  if (text.trim().startsWith('[')) {
+    try {
+      const arr = JSON.parse(text) as unknown;
+      if (Array.isArray(arr) && arr.every((x) => typeof x === 'string')) return arr as string[];
+    } catch {
+      // not JSON: a plain command
+    }
+  }
+  return [text];
+}
+
+/** The image's environment, with the user's variables replacing same-named ones. */
+export function mergeEnv(image: string[], user: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...image, ...user]) {
+    const eq = e.indexOf('=');
+    out.set(eq < 0 ? e : e.slice(0, eq), e);
+  }
+  return [...out.values()];
 }

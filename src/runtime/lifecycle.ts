@@ -38,8 +38,8 @@ function gidMapped(gid: number): boolean {
 }
 
 /** Everything the native side needs to start this container. */
-export function containerSpec(store: ContainerStore, rec: ContainerRecord): ContainerSpec {
-  const c = rec.config;
+export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootfs = rec.config.rootfs): ContainerSpec {
+  const c = { ...rec.config, rootfs };
   const user = resolveUser(c.user, c.rootfs);
   const dns = c.network === 'pasta' && !hostHasUsableNameserver() ? PASTA_DNS_FORWARD : undefined;
   const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host', dns ? [dns] : []);
@@ -55,7 +55,7 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord): Cont
     readonlyRootfs: c.readOnly,
     privileged: c.privileged,
     etcFiles,
-    extraMounts: userMountSpecs(store, rec, user),
+    extraMounts: userMountSpecs(store, { ...rec, config: c }, user),
     ttyGroupMapped: gidMapped(5),
     network: c.network === 'pasta' ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns) : undefined,
   });
@@ -109,6 +109,15 @@ function chownTree(dir: string, uid: number, gid: number): void {
     if (entry.isDirectory()) chownTree(p, uid, gid);
     else fs.lchownSync(p, uid, gid);
   }
+}
+
+/** The root filesystem to start from: the --rootfs directory, or the image mounted for this container. */
+async function mountRootfs(store: ContainerStore, rec: ContainerRecord): Promise<string> {
+  if (!rec.config.imageId) return rec.config.rootfs;
+  const { prepareContainerRootfs } = await import('../storage/rootfs.js');
+  const prepared = await prepareContainerRootfs(store.storageRoot, store.runRoot, rec.config.imageId, rec.id);
+  if (prepared.rootfs !== rec.config.rootfs) await store.update(rec.id, (r) => (r.config.rootfs = prepared.rootfs));
+  return prepared.rootfs;
 }
 
 function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string): NetworkHelperSpec {
@@ -208,7 +217,8 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
     if (current.state.status === 'running') return undefined;
     fs.mkdirSync(store.runDir(id), { recursive: true, mode: 0o700 });
     fs.rmSync(store.exitFile(id), { force: true });
-    const spec = containerSpec(store, current);
+    const rootfs = await mountRootfs(store, current);
+    const spec = containerSpec(store, current, rootfs);
     process.env.TSPOD_NODE ??= process.execPath;
     const monitor = startMonitor({
       spec,
@@ -313,6 +323,10 @@ export async function removeContainer(
     rec = await stopContainer(store, rec.id, 0);
   }
   teardownNetwork(store, rec.id);
+  if (rec.config.imageId) {
+    const { releaseContainerRootfs } = await import('../storage/rootfs.js');
+    releaseContainerRootfs(store.storageRoot, rec.id, { remove: true });
+  }
   await store.remove(rec.id);
   // Anonymous volumes go with their container when asked (rm -v) or with --rm, as in Podman.
   const anonymous = (rec.config.mounts ?? []).filter((m) => m.anonymous).map((m) => m.source);

@@ -23,6 +23,10 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop the container (default SIGTERM)' });
   stopTimeout = Option.String('--stop-timeout', { description: 'Seconds to wait before killing the container on stop (default 10)' });
+  entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image (a string or a JSON array)' });
+  pull = Option.String('--pull', { description: 'Pull image policy: missing (default), always, never, newer' });
+  tlsVerify = Option.Boolean('--tls-verify', { description: 'Require HTTPS and verify certificates when pulling' });
+  publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports on the host' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -49,6 +53,10 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       stopTimeout: this.stopTimeout,
       command: this.command,
       publish: this.publish,
+      publishAll: this.publishAll,
+      entrypoint: this.entrypoint,
+      pull: this.pull,
+      tlsVerify: this.tlsVerify,
       volume: this.volume,
       mount: this.mount,
       tmpfs: this.tmpfs,

@@ -1,0 +1,55 @@
+import '../../helpers/require-unprivileged.js';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, TspodSandbox } from '../../helpers/tspod.js';
+
+// The embedded default image that `npm run build` makes from the host's busybox.
+const ARCHIVE = path.join(REPO_ROOT, 'dist', 'busybox-image.tar');
+const sandbox = new TspodSandbox('image-run');
+const t = (args: string[], input?: string) => sandbox.run(args, { input });
+
+beforeAll(() => {
+  const r = t(['load', '-i', ARCHIVE]);
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('Loaded image: localhost/busybox:latest\n');
+});
+afterAll(() => {
+  t(['rm', '-a', '-f']);
+  sandbox.dispose();
+});
+
+describe('run IMAGE', () => {
+  it('runs the embedded default image offline, by full and short name', () => {
+    expect(t(['run', '--rm', 'localhost/busybox', 'echo', 'hello'])).toMatchObject({ status: 0, stdout: 'hello\n', stderr: '' });
+    expect(t(['run', '--rm', 'busybox:latest', 'sh', '-c', 'echo $PATH']).stdout).toBe('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n');
+  });
+
+  it("uses the image's CMD, replaced by arguments; --entrypoint drops CMD", () => {
+    expect(t(['run', '--rm', '-i', 'busybox'], 'echo from-default-cmd\n').stdout).toBe('from-default-cmd\n');
+    expect(t(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'a', 'b']).stdout).toBe('a b\n');
+    expect(t(['run', '--rm', '--entrypoint', '["sh","-c","echo json-entry"]', 'busybox']).stdout).toBe('json-entry\n');
+  });
+
+  it('keeps each container in its own writable layer over the shared image', () => {
+    expect(t(['run', '--name', 'writer', 'busybox', 'sh', '-c', 'echo mine > /etc/marker']).status).toBe(0);
+    expect(t(['run', '--rm', 'busybox', 'sh', '-c', 'test -e /etc/marker && echo leaked || echo clean']).stdout).toBe('clean\n');
+    expect(t(['start', '-a', 'writer']).status).toBe(0);
+    expect(t(['rm', 'writer']).status).toBe(0);
+  });
+
+  it('shows the image name in ps and refuses rmi while a container uses it', () => {
+    t(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '60']);
+    expect(t(['ps', '--format', '{{.Image}} {{.Names}}']).stdout).toBe('localhost/busybox:latest holder\n');
+    const rmi = t(['rmi', 'busybox']);
+    expect(rmi.status).toBe(2);
+    expect(rmi.stderr).toMatch(/image is in use by a container/);
+    expect(t(['rm', '-f', 'holder']).status).toBe(0);
+  });
+
+  it('says clearly when an image is unknown and pulling is off', () => {
+    const r = t(['run', '--rm', '--pull', 'never', 'localhost/nothing-here', 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/image not known/);
+  });
+});
