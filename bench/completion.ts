@@ -34,8 +34,8 @@ try {
     if (c.status !== 0) throw new Error(`tspod create failed: ${c.stderr}`);
     if (podman) spawnSync('podman', ['create', '--name', `bench${i}`, '--network', 'none', '--rootfs', rootfs, 'true'], { env });
   }
-  const check = spawnSync(tspod, ['__complete', 'rm', 'bench1'], { env, encoding: 'utf8' }).stdout;
-  if (!check.includes('bench1\t')) throw new Error(`tspod __complete did not list the containers: ${check}`);
+  const check = spawnSync(tspod, ['__complete', 'rm', 'bench0'], { env, encoding: 'utf8' }).stdout;
+  if (!check.includes('bench0\t')) throw new Error(`tspod __complete did not list the containers: ${check}`);
 
   // The shell scripts run `tspod __complete` with NODE_EXTRA_CA_CERTS emptied (completion makes
   // no TLS connection, and Node reads that bundle at start-up): measured both ways.
