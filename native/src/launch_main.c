@@ -47,11 +47,14 @@ int main(int argc, char **argv) {
 
   const char *node = getenv("TSPOD_NODE");
   if (!node || !node[0]) node = "node";
-  char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+  /* "--" ends Node's own options: Node 20 otherwise acts on an --env-file anywhere
+   * in the command line, even among the script's arguments (run --env-file). */
+  char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
   if (!nargv) return 125;
   nargv[0] = (char *)node;
-  for (int i = 1; i < argc; i++) nargv[i] = argv[i];
-  nargv[argc] = NULL;
+  nargv[1] = "--";
+  for (int i = 1; i < argc; i++) nargv[i + 1] = argv[i];
+  nargv[argc + 1] = NULL;
   execvp(node, nargv);
   fprintf(stderr, "Error: cannot start Node.js (%s): %s; install Node.js 20 or newer, or set TSPOD_NODE.\n", node, strerror(errno));
   return 127;

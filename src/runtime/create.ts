@@ -35,6 +35,9 @@ export interface CreateOptions {
   command: string[];
   publish: string[];
   publishAll: boolean;
+  cidfile?: string;
+  replace?: boolean;
+  envFile?: string[];
   entrypoint?: string;
   pull?: string;
   tlsVerify?: boolean;
@@ -114,17 +117,25 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
       throw new TspodError(`statfs ${m.source}: no such file or directory; create it first or mount a named volume`);
     }
   }
+  if (o.cidfile && fs.existsSync(o.cidfile)) {
+    throw new TspodError(`container id file ${o.cidfile} exists: remove it or choose another path with --cidfile`);
+  }
+  const fileEnv = (o.envFile ?? []).flatMap(readEnvFile);
   await requireUserNamespace();
   const mounts = await resolveVolumes(ctx, userMounts);
 
   const store = openStore(ctx);
+  if (o.replace && o.name && store.find(o.name)) {
+    const { removeContainer } = await import('./lifecycle.js');
+    await removeContainer(store, o.name, { force: true });
+  }
   const rec = await store.create(o.name, {
     rootfs,
     ...(image ? { imageId: image.id } : {}),
     imageName: image ? (image.names.find((n) => n.endsWith(o.image) || n.includes(o.image)) ?? image.names[0] ?? image.id) : rootfs,
     rootfsImage: !image,
     command,
-    env: mergeEnv(img.Env ?? [], parseEnv(o.env)),
+    env: mergeEnv(img.Env ?? [], [...parseEnv(fileEnv), ...parseEnv(o.env)]),
     workdir: o.workdir ?? (img.WorkingDir || '/'),
     hostname: o.hostname ?? '',
     network,
@@ -142,6 +153,10 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     stopTimeout,
     createCommand: process.argv.slice(2),
   });
+  if (o.cidfile) {
+    const { writeFileAtomic } = await import('../storage/atomic.js');
+    writeFileAtomic(path.resolve(o.cidfile), rec.id, 0o644);
+  }
   // The host name defaults to the short id, known only now.
   if (!rec.config.hostname) return store.update(rec.id, (r) => (r.config.hostname = r.id.slice(0, 12)));
   return rec;
@@ -184,4 +199,18 @@ export function mergeEnv(image: string[], user: string[]): string[] {
     out.set(eq < 0 ? e : e.slice(0, eq), e);
   }
   return [...out.values()];
+}
+
+/** `--env-file`: KEY=VALUE lines; `#` comments and blank lines skipped; a bare KEY takes the host's value. */
+export function readEnvFile(file: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new TspodError(`cannot read the environment file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
 }

@@ -27,6 +27,9 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   pull = Option.String('--pull', { description: 'Pull image policy: missing (default), always, never, newer' });
   tlsVerify = Option.Boolean('--tls-verify', { description: 'Require HTTPS and verify certificates when pulling' });
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports on the host' });
+  cidfile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
+  replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it' });
+  envFile = Option.Array('--env-file', [], { description: 'Read in a file of environment variables' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -54,6 +57,9 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       command: this.command,
       publish: this.publish,
       publishAll: this.publishAll,
+      cidfile: this.cidfile,
+      replace: this.replace,
+      envFile: this.envFile,
       entrypoint: this.entrypoint,
       pull: this.pull,
       tlsVerify: this.tlsVerify,

@@ -53,3 +53,33 @@ describe('run IMAGE', () => {
     expect(r.stderr).toMatch(/image not known/);
   });
 });
+
+describe('create flags for units and scripts', () => {
+  it('writes --cidfile, refuses an existing one, and --replace swaps a named container', async () => {
+    const fs = await import('node:fs');
+    const cid = path.join(sandbox.home, 'cid');
+    const first = t(['run', '-d', '--name', 'svc', '--cidfile', cid, 'busybox', 'sleep', '60']);
+    expect(first.status).toBe(0);
+    expect(fs.readFileSync(cid, 'utf8')).toBe(first.stdout.trim());
+    const again = t(['run', '-d', '--name', 'svc2', '--cidfile', cid, 'busybox', 'true']);
+    expect(again.status).toBe(125);
+    expect(again.stderr).toMatch(/container id file .* exists/);
+    const taken = t(['run', '-d', '--name', 'svc', 'busybox', 'sleep', '60']);
+    expect(taken.status).toBe(125);
+    const replaced = t(['run', '-d', '--replace', '--name', 'svc', 'busybox', 'sleep', '60']);
+    expect(replaced.status).toBe(0);
+    expect(replaced.stdout.trim()).not.toBe(first.stdout.trim());
+    expect(t(['ps', '-a', '--format', '{{.Names}}']).stdout).toBe('svc\n');
+    t(['rm', '-f', 'svc']);
+  });
+
+  it('reads --env-file, with -e taking precedence', async () => {
+    const fs = await import('node:fs');
+    const envFile = path.join(sandbox.home, 'env');
+    fs.writeFileSync(envFile, '# comment\nA=from-file\nB=file\n\n');
+    expect(t(['run', '--rm', '--env-file', envFile, '-e', 'B=flag', 'busybox', 'sh', '-c', 'echo $A $B']).stdout).toBe('from-file flag\n');
+    const missing = t(['run', '--rm', '--env-file', '/no/such/file', 'busybox', 'true']);
+    expect(missing.status).toBe(125);
+    expect(missing.stderr).toBe('Error: cannot read the environment file /no/such/file: ENOENT\n');
+  });
+});
