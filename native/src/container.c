@@ -32,6 +32,7 @@ int error_pipe[2];
 struct child_args {
   const json_value *spec;
   int stdio[3];
+  int console_socket;
   prepared_mount *mounts;
   size_t mount_count;
   int *device_fds;
@@ -109,6 +110,32 @@ static void apply_identity_and_caps(const json_value *spec) {
 
 /* The last steps of every container process, init or exec'd: identity,
  * capabilities, environment, exec. Failures go to the error pipe. */
+/* A terminal from the container's own devpts (so `tty` names /dev/pts/0 inside):
+ * its master goes to the monitor over the console socket, the slave becomes
+ * stdio and init's controlling terminal. */
+static void setup_terminal(int console_socket) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) child_fail(125, "cannot allocate a terminal: %s", strerror(errno));
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+  if (slave < 0) child_fail(125, "cannot open the terminal: %s", strerror(errno));
+  char byte = 't';
+  struct iovec iov = {&byte, 1};
+  char control[CMSG_SPACE(sizeof(int))];
+  memset(control, 0, sizeof control);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cm), &master, sizeof(int));
+  if (sendmsg(console_socket, &msg, 0) < 0) child_fail(125, "cannot pass the terminal to the monitor: %s", strerror(errno));
+  close(master);
+  close(console_socket);
+  if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) child_fail(125, "cannot make the terminal the container's: %s", strerror(errno));
+  for (int i = 0; i < 3; i++) if (dup2(slave, i) < 0) child_fail(125, "cannot set up the terminal: %s", strerror(errno));
+  if (slave > 2) close(slave);
+}
+
 _Noreturn void become_process(const json_value *spec) {
   apply_identity_and_caps(spec);
 
@@ -177,6 +204,8 @@ static int container_init(void *arg) {
       mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0 &&
       mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
     child_fail(125, "cannot make the root filesystem read-only: %s", strerror(errno));
+
+  if (json_get_bool(spec, "terminal", 0)) setup_terminal(a->console_socket);
 
   const char *hostname = json_get_string(spec, "hostname", NULL);
   if (hostname && hostname[0] && sethostname(hostname, strlen(hostname)) < 0)
@@ -278,10 +307,11 @@ void network_teardown(const json_value *net) {
   }
 }
 
-pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code, char *err, size_t errlen) {
+pid_t container_start(const json_value *spec, const int stdio[3], int console_socket, int *fail_code, char *err, size_t errlen) {
   static struct child_args a;
   memset(&a, 0, sizeof a);
   a.spec = spec;
+  a.console_socket = console_socket;
   for (int i = 0; i < 3; i++) a.stdio[i] = stdio[i];
   *fail_code = 125;
   if (!json_get_string(spec, "rootfs", NULL)) { snprintf(err, errlen, "the container spec has no rootfs"); return -1; }

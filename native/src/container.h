@@ -9,7 +9,8 @@
  * with stdio[0..2] as its standard streams. Returns its pid once the exec has
  * happened; -1 with a sentence in err and the exit status Podman would give
  * (125, 126 not executable, 127 not found) in *fail_code otherwise. */
-pid_t container_start(const json_value *spec, const int stdio[3], int *fail_code, char *err, size_t errlen);
+pid_t container_start(const json_value *spec, const int stdio[3], int console_socket, int *fail_code, char *err, size_t errlen);
+/* (console_socket: with spec "terminal", where the container sends its terminal's master, else -1) */
 
 /* Set the identity, capabilities and environment the spec gives and exec its
  * args; on failure write "EXITCODE message" to error_pipe[1] and exit. */

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,7 +80,30 @@ static void write_exit_file(const char *path, int code, int signaled, const char
   rename(tmp, path);
 }
 
+static int tty_master = -1;
+
+static int receive_fd(int sock) {
+  char byte;
+  struct iovec iov = {&byte, 1};
+  char control[CMSG_SPACE(sizeof(int))];
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+  ssize_t n;
+  while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {}
+  if (n <= 0) return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+  return fd;
+}
+
 static void forward_signal(int sig) {
+  /* A new window size goes to the container's terminal, which signals its processes. */
+  if (sig == SIGWINCH && tty_master >= 0) {
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(tty_master, TIOCSWINSZ, &ws);
+    return;
+  }
   if (container_pid > 0) kill(container_pid, sig);
 }
 
@@ -144,10 +170,23 @@ int monitor_main(void) {
 
   if (detach && detach_monitor() < 0) { emit_error(125, "cannot start the container monitor"); return 125; }
 
+  int tty = json_get_bool(cfg, "tty", 0);
   int out[2], errp[2];
-  if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+  int master = -1, slave = -1;
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int stdio[3] = {interactive && !detach ? 0 : devnull, out[1], errp[1]};
+  int stdio[3];
+  int console[2] = {-1, -1};
+  if (tty) {
+    /* With -t the container makes a terminal in its own devpts and sends us the master. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) { emit_error(125, "socketpair failed"); return 125; }
+    stdio[0] = stdio[1] = stdio[2] = devnull;
+    out[0] = out[1] = errp[0] = errp[1] = -1;
+  } else {
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+    stdio[0] = interactive && !detach ? 0 : devnull;
+    stdio[1] = out[1];
+    stdio[2] = errp[1];
+  }
   int log_fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
 
   /* Signals from the CLI in the foreground go to the container. */
@@ -160,9 +199,22 @@ int monitor_main(void) {
   }
 
   int fail_code;
-  pid_t pid = container_start(spec, stdio, &fail_code, err, sizeof err);
-  close(out[1]);
-  close(errp[1]);
+  pid_t pid = container_start(spec, stdio, console[1], &fail_code, err, sizeof err);
+  if (console[1] >= 0) close(console[1]);
+  if (pid >= 0 && tty) {
+    master = receive_fd(console[0]);
+    close(console[0]);
+    if (master < 0) { kill(pid, SIGKILL); emit_error(125, "the container did not pass its terminal"); return 125; }
+    out[0] = master;
+    tty_master = master;
+    if (!detach && isatty(0)) {
+      struct winsize ws;
+      if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
+    }
+  }
+  if (out[1] >= 0) close(out[1]);
+  if (errp[1] >= 0) close(errp[1]);
+  if (slave >= 0) close(slave);
   if (devnull >= 0) close(devnull);
   if (pid < 0) {
     write_exit_file(exit_file, fail_code, 0, err);
@@ -175,22 +227,38 @@ int monitor_main(void) {
   emit(line);
   if (detach) { close(event_fd); event_fd = -1; }
 
-  struct pollfd fds[2] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
+  /* In the foreground with a terminal, ours goes raw: keys reach the container's terminal as typed. */
+  struct termios saved;
+  int raw = tty && !detach && isatty(0) && tcgetattr(0, &saved) == 0;
+  if (raw) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    tcsetattr(0, TCSANOW, &t);
+  }
+  /* Streams: container stdout, container stderr (no terminal), our stdin (terminal, -i). */
+  struct pollfd fds[3] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {tty && interactive && !detach ? 0 : -1, POLLIN, 0}};
   const char *names[2] = {"stdout", "stderr"};
-  int open_streams = 2;
+  int open_streams = tty ? 1 : 2;
   char buf[65536];
   while (open_streams > 0) {
-    int r = poll(fds, 2, -1);
+    int r = poll(fds, 3, -1);
     if (r < 0) { if (errno == EINTR) continue; break; }
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n > 0) write_all(master, buf, (size_t)n);
+      else if (n == 0 || errno != EINTR) fds[2].fd = -1;
+    }
     for (int i = 0; i < 2; i++) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
+      /* A terminal's master reads EIO once the container side is closed. */
       if (n <= 0) { close(fds[i].fd); fds[i].fd = -1; open_streams--; continue; }
       log_chunk(log_fd, names[i], buf, (size_t)n);
       if (!detach) write_all(i == 0 ? 1 : 2, buf, (size_t)n);
     }
   }
+  if (raw) tcsetattr(0, TCSANOW, &saved);
 
   int status;
   while (waitpid(pid, &status, 0) < 0) {

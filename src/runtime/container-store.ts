@@ -33,6 +33,7 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   autoRemove: boolean;
   interactive: boolean;
+  tty?: boolean;
   stopSignal: string;
   stopTimeout: number;
   /** tspod's arguments that created the container (Podman's CreateCommand), for `generate systemd --new`. */

@@ -30,6 +30,7 @@ export interface CreateOptions {
   readOnly: boolean;
   labels: string[];
   interactive: boolean;
+  tty?: boolean;
   stopSignal?: string;
   stopTimeout?: string;
   command: string[];
@@ -149,6 +150,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     labels: { ...(img.Labels ?? {}), ...parseKeyValues(o.labels, 'label') },
     autoRemove: o.rm,
     interactive: o.interactive,
+    tty: o.tty ?? false,
     stopSignal,
     stopTimeout,
     createCommand: process.argv.slice(2),

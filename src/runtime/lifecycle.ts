@@ -46,7 +46,7 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
   return buildSpec({
     rootfs: c.rootfs,
     args: c.command,
-    env: [`HOSTNAME=${c.hostname}`, `HOME=${user.home}`, 'container=tspod', ...c.env],
+    env: [`HOSTNAME=${c.hostname}`, `HOME=${user.home}`, 'container=tspod', ...(c.tty ? ['TERM=xterm'] : []), ...c.env],
     cwd: c.workdir,
     hostname: c.hostname,
     user,
@@ -218,7 +218,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
     fs.mkdirSync(store.runDir(id), { recursive: true, mode: 0o700 });
     fs.rmSync(store.exitFile(id), { force: true });
     const rootfs = await mountRootfs(store, current);
-    const spec = containerSpec(store, current, rootfs);
+    const spec = { ...containerSpec(store, current, rootfs), ...(current.config.tty ? { terminal: true } : {}) };
     process.env.TSPOD_NODE ??= process.execPath;
     const monitor = startMonitor({
       spec,
@@ -226,6 +226,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
       exitFile: store.exitFile(id),
       detach: !opts.attach,
       interactive: opts.interactive ?? current.config.interactive,
+      tty: current.config.tty ?? false,
       cleanup: opts.attach ? null : cleanupCommand(ctx, id),
     });
     let started: { pid: number; monitorPid: number };

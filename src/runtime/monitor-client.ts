@@ -11,6 +11,7 @@ export interface MonitorParams {
   exitFile: string;
   detach: boolean;
   interactive: boolean;
+  tty: boolean;
   cleanup: string[] | null;
 }
 

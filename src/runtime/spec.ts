@@ -34,6 +34,8 @@ export interface ContainerSpec {
   readonlyPaths: string[];
   loopbackUp: boolean;
   umask: number;
+  /** the container's stdio is a terminal: init gets a session with it as controlling terminal */
+  terminal?: boolean;
   /** pasta: its argv, the file the launcher binds the network namespace to, pasta's pid file */
   network?: NetworkHelperSpec;
 }

@@ -21,6 +21,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   readOnly = Option.Boolean('--read-only', false, { description: "Make the container's root filesystem read-only" });
   labels = Option.Array('-l,--label', [], { description: 'Set metadata on the container (KEY=VALUE)' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+  tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY for the container' });
   stopSignal = Option.String('--stop-signal', { description: 'Signal to stop the container (default SIGTERM)' });
   stopTimeout = Option.String('--stop-timeout', { description: 'Seconds to wait before killing the container on stop (default 10)' });
   entrypoint = Option.String('--entrypoint', { description: 'Overwrite the default ENTRYPOINT of the image (a string or a JSON array)' });
@@ -52,6 +53,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       readOnly: this.readOnly,
       labels: this.labels,
       interactive: this.interactive,
+      tty: this.tty,
       stopSignal: this.stopSignal,
       stopTimeout: this.stopTimeout,
       command: this.command,
