@@ -8,6 +8,8 @@
  * avoids the component glue's cost and lets us write input straight into its memory.
  */
 import fs from 'node:fs';
+import { packageRoot } from '../util/paths.js';
+import path from 'node:path';
 import { TspodError } from '../util/errors.js';
 
 export interface CoreExports {
@@ -41,7 +43,8 @@ export function coreModulePath(): URL {
   // TSPOD_WASM_CORE: a development override to try an experimental build of the core.
   const override = process.env.TSPOD_WASM_CORE;
   if (override) return new URL(`file://${override}`);
-  return new URL('../../wasm/dist/tspod_core.wasm', import.meta.url);
+  // From the package root: this module runs from src/core in tests and from a dist/ chunk when bundled.
+  return new URL(`file://${path.join(packageRoot(), 'wasm', 'dist', 'tspod_core.wasm')}`);
 }
 
 /** The core's exports, compiled and instantiated on first use (synchronously: ~5 ms). */

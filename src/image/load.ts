@@ -17,7 +17,7 @@ import { safeComponents, type UnpackForm } from '../storage/unpack.js';
 import { TspodError } from '../util/errors.js';
 import { type Descriptor, hostPlatform, parseImageConfig, parseManifest, selectPlatform } from './manifest.js';
 import { MediaType } from './media-types.js';
-import { copyTree, disposeQuietly, installLayer, locateCore, writeAll } from './pull.js';
+import { copyTree, disposeQuietly, installLayer, writeAll } from './pull.js';
 import { layerDiffDir } from '../storage/layer-store.js';
 import { parseImageReference } from './reference.js';
 
@@ -64,7 +64,6 @@ async function* sniffed(input: Readable): AsyncGenerator<Uint8Array> {
 }
 
 export async function loadArchive(storageRoot: string, input: Readable, driver: 'overlay' | 'vfs'): Promise<LoadedImage[]> {
-  locateCore();
   const store = new ImageStore(storageRoot);
   store.checkDriver(driver);
   await store.cleanStale();

@@ -91,20 +91,9 @@ export function newClient(ref: ImageReference, opts: Pick<PullOptions, 'tlsVerif
   });
 }
 
-/**
- * The core finds its module relative to src/core/wasm.ts, which is wrong from the dist/
- * bundle (it looks in ../wasm/dist beside the package). Until src/core/wasm.ts uses
- * packageRoot(), point it at the installed module through its override variable.
- */
-export function locateCore(): void {
-  if (process.env.TSPOD_WASM_CORE) return;
-  const file = path.join(packageRoot(), 'wasm', 'dist', 'tspod_core.wasm');
-  if (fs.existsSync(file)) process.env.TSPOD_WASM_CORE = file;
-}
 
 /** Pull an image into the store. */
 export async function pullImage(input: string, opts: PullOptions): Promise<PullResult> {
-  locateCore();
   const candidates = pullCandidates(input);
   const progress = new Progress(opts.progress);
   let lastError: unknown;

@@ -13,7 +13,6 @@ import { type ImageRecord, ImageStore, splitName } from '../storage/image-store.
 import { TspodError } from '../util/errors.js';
 import { parseManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
-import { locateCore } from './pull.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
 
@@ -102,7 +101,6 @@ function* entriesFor(store: ImageStore, images: Array<{ rec: ImageRecord; names:
 
 /** Write the archive to `out` (a file stream or stdout). */
 export async function saveImages(storageRoot: string, refs: string[], format: ArchiveFormat, out: Writable): Promise<void> {
-  locateCore();
   const store = new ImageStore(storageRoot);
   const images = refs.map((r) => {
     const rec = store.get(r);
