@@ -13,7 +13,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -81,6 +83,22 @@ static void write_exit_file(const char *path, int code, int signaled, const char
 }
 
 static int tty_master = -1;
+
+/* --sdnotify=conmon: tell systemd the service is up, and that we are its main process. */
+static void notify_ready(const char *socket_path) {
+  if (!socket_path || !socket_path[0]) return;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  size_t len = strlen(socket_path);
+  if (len >= sizeof addr.sun_path) return;
+  memcpy(addr.sun_path, socket_path, len);
+  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0'; /* abstract socket */
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  char msg[64];
+  int n = snprintf(msg, sizeof msg, "MAINPID=%d\nREADY=1\n", (int)getpid());
+  sendto(fd, msg, (size_t)n, 0, (struct sockaddr *)&addr, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len));
+  close(fd);
+}
 
 static int receive_fd(int sock) {
   char byte;
@@ -226,6 +244,7 @@ int monitor_main(void) {
   snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d,\"monitorPid\":%d}\n", (int)pid, (int)getpid());
   emit(line);
   if (detach) { close(event_fd); event_fd = -1; }
+  notify_ready(json_get_string(cfg, "notifySocket", NULL));
 
   /* In the foreground with a terminal, ours goes raw: keys reach the container's terminal as typed. */
   struct termios saved;

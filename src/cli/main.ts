@@ -8,6 +8,7 @@ import { GenerateSystemdCommand } from './generate/systemd.js';
 import { QuadletCommand } from './quadlet.js';
 import { CreateCommand } from './container/create.js';
 import { ExecCommand } from './container/exec.js';
+import { HealthcheckRunCommand } from './container/healthcheck.js';
 import { ContainerInspectCommand } from './container/inspect.js';
 import {
   ContainerCleanupCommand,
@@ -59,6 +60,7 @@ export const COMMANDS = [
   ContainerInspectCommand,
   CreateCommand,
   ExecCommand,
+  HealthcheckRunCommand,
   HistoryCommand,
   ImageExistsCommand,
   ImageInspectCommand,

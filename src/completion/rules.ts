@@ -228,6 +228,7 @@ export const ARGUMENT_RULES: Record<string, Rule[]> = {
   stop: [{ kind: 'containers', statuses: RUNNING }],
   kill: [{ kind: 'containers', statuses: RUNNING }],
   exec: [{ kind: 'containers', statuses: RUNNING }, { kind: 'default' }],
+  'healthcheck run': [{ kind: 'containers', statuses: RUNNING }],
   attach: [{ kind: 'containers', statuses: RUNNING }],
   pause: [{ kind: 'containers', statuses: RUNNING }],
   unpause: [{ kind: 'containers', statuses: ['paused'] }],

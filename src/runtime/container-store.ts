@@ -34,6 +34,10 @@ export interface ContainerConfig {
   autoRemove: boolean;
   interactive: boolean;
   tty?: boolean;
+  /** --health-cmd, run by `tspod healthcheck run` */
+  healthCmd?: string[];
+  /** --sdnotify=conmon: the systemd socket the monitor tells READY */
+  notifySocket?: string;
   stopSignal: string;
   stopTimeout: number;
   /** tspod's arguments that created the container (Podman's CreateCommand), for `generate systemd --new`. */

@@ -39,6 +39,8 @@ export interface CreateOptions {
   cidfile?: string;
   replace?: boolean;
   envFile?: string[];
+  sdnotify?: string;
+  healthCmd?: string;
   entrypoint?: string;
   pull?: string;
   tlsVerify?: boolean;
@@ -122,6 +124,10 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     throw new TspodError(`container id file ${o.cidfile} exists: remove it or choose another path with --cidfile`);
   }
   const fileEnv = (o.envFile ?? []).flatMap(readEnvFile);
+  const sdnotify = o.sdnotify ?? 'ignore';
+  if (sdnotify !== 'conmon' && sdnotify !== 'ignore') {
+    throw new TspodError(`--sdnotify ${sdnotify} is not supported: use conmon (the monitor notifies systemd) or ignore`);
+  }
   await requireUserNamespace();
   const mounts = await resolveVolumes(ctx, userMounts);
 
@@ -151,6 +157,8 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     autoRemove: o.rm,
     interactive: o.interactive,
     tty: o.tty ?? false,
+    ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
+    ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),
     stopSignal,
     stopTimeout,
     createCommand: process.argv.slice(2),

@@ -227,6 +227,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
       detach: !opts.attach,
       interactive: opts.interactive ?? current.config.interactive,
       tty: current.config.tty ?? false,
+      ...(current.config.notifySocket ? { notifySocket: current.config.notifySocket } : {}),
       cleanup: opts.attach ? null : cleanupCommand(ctx, id),
     });
     let started: { pid: number; monitorPid: number };
@@ -248,6 +249,8 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
         exitCode: 0,
       };
     });
+    // The monitor's pid, for systemd units (PIDFile=) as conmon.pid is for Podman's.
+    fs.writeFileSync(path.join(store.runDir(id), 'monitor.pid'), `${started.monitorPid}\n`);
     return { updated, monitor };
   });
   if (!rec) {

@@ -13,6 +13,7 @@ export interface MonitorParams {
   interactive: boolean;
   tty: boolean;
   cleanup: string[] | null;
+  notifySocket?: string;
 }
 
 export type MonitorEvent =

@@ -30,6 +30,8 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   publishAll = Option.Boolean('-P,--publish-all', false, { description: 'Publish all exposed ports to random ports on the host' });
   cidfile = Option.String('--cidfile', { description: 'Write the container ID to the file' });
   replace = Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it' });
+  sdnotify = Option.String('--sdnotify', { description: 'Control sd-notify behavior: conmon (the monitor says READY) or ignore' });
+  healthCmd = Option.String('--health-cmd', { description: "The command 'tspod healthcheck run' runs in the container to check its health" });
   envFile = Option.Array('--env-file', [], { description: 'Read in a file of environment variables' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
@@ -62,6 +64,8 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       cidfile: this.cidfile,
       replace: this.replace,
       envFile: this.envFile,
+      sdnotify: this.sdnotify,
+      healthCmd: this.healthCmd,
       entrypoint: this.entrypoint,
       pull: this.pull,
       tlsVerify: this.tlsVerify,

@@ -11,8 +11,24 @@ abstract class EachContainerCommand extends TspodCommand {
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod knows of' });
   containers = Option.Rest();
 
+  cidfiles = Option.Array('--cidfile', [], { description: 'Read the container ID from the file' });
+
   protected async targets(): Promise<string[]> {
     const { TspodError } = await import('../../util/errors.js');
+    if (this.cidfiles.length > 0) {
+      const fs = await import('node:fs');
+      const ids: string[] = [];
+      for (const file of this.cidfiles) {
+        try {
+          ids.push(fs.readFileSync(file, 'utf8').trim());
+        } catch (err) {
+          // --ignore: a unit's ExecStopPost runs even when the container never got created.
+          if ((this as { ignore?: boolean }).ignore && (err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw new TspodError(`cannot read the container ID file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      }
+      return [...ids, ...this.containers];
+    }
     const { openStore } = await import('../../runtime/lifecycle.js');
     const store = openStore(this.globals);
     if (this.all) return store.list().map((c) => c.id);
