@@ -100,16 +100,40 @@ class HelpCommand extends Builtins.HelpCommand {
   static override paths = [['help'], ['-h'], ['--help']];
 }
 
-export function buildCli(): Cli {
+/** A CLI with every command, or only those that can match `argv` (see commandsFor). */
+export function buildCli(commands: readonly (typeof COMMANDS)[number][] = COMMANDS): Cli {
   const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: tspodVersion(), enableColors: false });
-  for (const command of COMMANDS) cli.register(command);
+  for (const command of commands) cli.register(command);
   cli.register(HelpCommand);
   return cli;
 }
 
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--log-level', '--root', '--runroot', '--storage-driver']);
+
+/**
+ * The commands whose path starts with the first word of the command line.
+ * Clipanion compiles a parser for every registered command on each run, which
+ * costs hundreds of milliseconds for all of them: register only the candidates.
+ * With no word, or a word no command starts with, all of them (help, errors).
+ */
+export function commandsFor(argv: string[]): readonly (typeof COMMANDS)[number][] {
+  let word: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) {
+      word = a;
+      break;
+    }
+  }
+  if (word === undefined) return COMMANDS;
+  const matching = COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === word));
+  return matching.length > 0 ? matching : COMMANDS;
+}
+
 /** Parse and run one command line; returns the exit status (Podman's codes). */
 export async function main(argv: string[]): Promise<number> {
-  const cli = buildCli();
+  const cli = buildCli(commandsFor(argv));
   const context = { ...Cli.defaultContext, colorDepth: 1 };
   if (argv.length === 0) {
     process.stderr.write("Error: missing command 'tspod COMMAND'; run 'tspod --help' to list the commands\n");
