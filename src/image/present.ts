@@ -4,6 +4,7 @@
 import type { ImageConfig } from './manifest.js';
 import type { ImageRecord, ImageStore } from '../storage/image-store.js';
 import { splitName } from '../storage/image-store.js';
+import { humanDuration } from '../format/human.js';
 import type { LayerRecord } from '../storage/layer-store.js';
 
 /** Go's units.HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits ("4.51MB"). */
@@ -16,24 +17,6 @@ export function humanSize(n: number): string {
     i++;
   }
   return `${Number(v.toPrecision(3))}${i === 0 ? ' B' : ` ${units[i]}`}`;
-}
-
-/** Go's units.HumanDuration, as Podman's CREATED column uses it. */
-export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
 }
 
 export function since(iso: string, now = Date.now()): string {
