@@ -25,6 +25,8 @@ export interface ContainerConfig {
   network: 'none' | 'host' | 'pasta';
   ports: PortMapping[];
   mounts: ContainerMount[];
+  dns?: { servers?: string[]; search?: string[]; options?: string[] };
+  addHosts?: { ip: string; names: string[] }[];
   user?: string;
   capAdd: string[];
   capDrop: string[];

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import type { GlobalContext } from '../cli/context.js';
 import { requireUserNamespace } from '../rootless/userns.js';
@@ -41,6 +42,10 @@ export interface CreateOptions {
   envFile?: string[];
   sdnotify?: string;
   healthCmd?: string;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
   entrypoint?: string;
   pull?: string;
   tlsVerify?: boolean;
@@ -158,6 +163,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     interactive: o.interactive,
     tty: o.tty ?? false,
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
+    ...dnsConfig(o),
     ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),
     stopSignal,
     stopTimeout,
@@ -223,4 +229,23 @@ export function readEnvFile(file: string): string[] {
     .split('\n')
     .map((l) => l.replace(/\r$/, ''))
     .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+}
+
+/** --dns/--dns-search/--dns-option and --add-host, checked. */
+export function dnsConfig(o: Pick<CreateOptions, 'dns' | 'dnsSearch' | 'dnsOption' | 'addHost'>) {
+  const out: { dns?: { servers?: string[]; search?: string[]; options?: string[] }; addHosts?: { ip: string; names: string[] }[] } = {};
+  for (const s of o.dns ?? []) if (net.isIP(s) === 0) throw new TspodError(`invalid --dns "${s}": give an IP address`);
+  if (o.dns?.length || o.dnsSearch?.length || o.dnsOption?.length) {
+    out.dns = { servers: o.dns ?? [], search: o.dnsSearch ?? [], options: o.dnsOption ?? [] };
+  }
+  if (o.addHost?.length) {
+    out.addHosts = o.addHost.map((h) => {
+      const sep = h.indexOf(':');
+      const name = h.slice(0, sep);
+      const ip = h.slice(sep + 1);
+      if (sep <= 0 || net.isIP(ip) === 0) throw new TspodError(`invalid --add-host "${h}": use HOST:IP`);
+      return { ip, names: [name] };
+    });
+  }
+  return out;
 }

@@ -26,11 +26,35 @@ export function resolvConf(hostResolvConf: string, opts: { ownNetwork: boolean }
 }
 
 /** Write hosts, hostname and resolv.conf into the container's userdata directory. */
+/** --dns, --dns-search and --dns-option replace what the host's resolv.conf says of each. */
+export interface DnsSettings {
+  servers?: string[];
+  search?: string[];
+  options?: string[];
+}
+
+export function applyDnsSettings(base: string, dns: DnsSettings): string {
+  let lines = base.split('\n').filter((l) => l.trim() !== '');
+  const replace = (key: string, values: string[] | undefined, line: string) => {
+    if (!values || values.length === 0) return;
+    lines = lines.filter((l) => !new RegExp(`^\\s*${key}\\b`).test(l));
+    lines.push(line);
+  };
+  if (dns.servers?.length) {
+    lines = lines.filter((l) => !/^\s*nameserver\b/.test(l));
+    lines.unshift(...dns.servers.map((s) => `nameserver ${s}`));
+  }
+  replace('search', dns.search, `search ${(dns.search ?? []).join(' ')}`);
+  replace('options', dns.options, `options ${(dns.options ?? []).join(' ')}`);
+  return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
 export function writeEtcFiles(
   userdata: string,
   hostname: string,
   ownNetwork: boolean,
   extraNameservers: string[] = [],
+  opts: { dns?: DnsSettings; addHosts?: { ip: string; names: string[] }[] } = {},
 ): { destination: string; source: string }[] {
   fs.mkdirSync(userdata, { recursive: true, mode: 0o700 });
   let hostResolv = '';
@@ -40,9 +64,9 @@ export function writeEtcFiles(
     hostResolv = '';
   }
   const files: [string, string][] = [
-    ['hosts', hostsFile(hostname)],
+    ['hosts', hostsFile(hostname, opts.addHosts ?? [])],
     ['hostname', `${hostname}\n`],
-    ['resolv.conf', extraNameservers.map((n) => `nameserver ${n}\n`).join('') + resolvConf(hostResolv, { ownNetwork })],
+    ['resolv.conf', applyDnsSettings(extraNameservers.map((n) => `nameserver ${n}\n`).join('') + resolvConf(hostResolv, { ownNetwork }), opts.dns ?? {})],
   ];
   return files.map(([name, content]) => {
     const source = path.join(userdata, name);

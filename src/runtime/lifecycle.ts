@@ -42,7 +42,10 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
   const c = { ...rec.config, rootfs };
   const user = resolveUser(c.user, c.rootfs);
   const dns = c.network === 'pasta' && !hostHasUsableNameserver() ? PASTA_DNS_FORWARD : undefined;
-  const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host', dns ? [dns] : []);
+  const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host', dns && !c.dns?.servers?.length ? [dns] : [], {
+    dns: c.dns,
+    addHosts: c.addHosts,
+  });
   return buildSpec({
     rootfs: c.rootfs,
     args: c.command,

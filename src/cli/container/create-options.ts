@@ -13,6 +13,10 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   volume = Option.Array('-v,--volume', [], { description: 'Bind mount a host path or a named volume ([SOURCE:]DEST[:ro,rw,z,Z,U])' });
   mount = Option.Array('--mount', [], { description: 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly]' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (DEST[:OPTIONS])' });
+  dns = Option.Array('--dns', [], { description: 'Set custom DNS servers' });
+  dnsSearch = Option.Array('--dns-search', [], { description: 'Set custom DNS search domains' });
+  dnsOption = Option.Array('--dns-option', [], { description: 'Set custom DNS options' });
+  addHost = Option.Array('--add-host', [], { description: 'Add a custom host-to-IP mapping (host:ip)' });
   publish = Option.Array('-p,--publish', [], { description: "Publish a container's port to the host ([IP:][HOSTPORT:]CONTAINERPORT[/PROTOCOL])" });
   user = Option.String('-u,--user', { description: 'Username or UID, and optionally group (user[:group])' });
   capAdd = Option.Array('--cap-add', [], { description: 'Add capabilities' });
@@ -66,6 +70,10 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       envFile: this.envFile,
       sdnotify: this.sdnotify,
       healthCmd: this.healthCmd,
+      dns: this.dns,
+      dnsSearch: this.dnsSearch,
+      dnsOption: this.dnsOption,
+      addHost: this.addHost,
       entrypoint: this.entrypoint,
       pull: this.pull,
       tlsVerify: this.tlsVerify,

@@ -59,3 +59,19 @@ describe('container spec', () => {
     expect(host.loopbackUp).toBe(false);
   });
 });
+
+describe('DNS settings and extra hosts', () => {
+  it('replace what the host says, kind by kind', async () => {
+    const { applyDnsSettings } = await import('../../../src/runtime/etc-files.js');
+    const host = 'nameserver 10.0.0.1\nsearch corp.example\noptions rotate\n';
+    expect(applyDnsSettings(host, {})).toBe(host);
+    expect(applyDnsSettings(host, { servers: ['9.9.9.9', '1.1.1.1'] })).toBe('nameserver 9.9.9.9\nnameserver 1.1.1.1\nsearch corp.example\noptions rotate\n');
+    expect(applyDnsSettings(host, { search: ['a.example', 'b.example'], options: ['ndots:2'] })).toBe('nameserver 10.0.0.1\nsearch a.example b.example\noptions ndots:2\n');
+  });
+  it('are checked', async () => {
+    const { dnsConfig } = await import('../../../src/runtime/create.js');
+    expect(dnsConfig({ addHost: ['db:10.1.2.3'] })).toEqual({ addHosts: [{ ip: '10.1.2.3', names: ['db'] }] });
+    expect(() => dnsConfig({ addHost: ['nocolon'] })).toThrow(/use HOST:IP/);
+    expect(() => dnsConfig({ dns: ['not-an-ip'] })).toThrow(/invalid --dns/);
+  });
+});
