@@ -187,6 +187,23 @@ export class ContainerStore {
     });
   }
 
+  /** Give a container a new, unused name. */
+  async rename(nameOrId: string, newName: string): Promise<ContainerRecord> {
+    if (!CONTAINER_NAME_RE.test(newName)) {
+      throw new TspodError(`invalid container name "${newName}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
+    }
+    return this.mutate((db) => {
+      const rec = lookup(db, nameOrId);
+      if (!rec) throw new TspodError(`no container with name or ID "${nameOrId}" found: no such container`, { exitCode: NO_SUCH_CONTAINER });
+      const holder = Object.values(db.containers).find((c) => c.name === newName);
+      if (holder && holder.id !== rec.id) {
+        throw new TspodError(`the container name "${newName}" is already in use by ${holder.id}: that name is already in use`);
+      }
+      rec.name = newName;
+      return rec;
+    });
+  }
+
   async update(id: string, fn: (rec: ContainerRecord) => void): Promise<ContainerRecord> {
     return this.mutate((db) => {
       const rec = db.containers[id];

@@ -192,3 +192,41 @@ export class ContainerCleanupCommand extends TspodCommand {
     return 0;
   }
 }
+
+export class RestartCommand extends EachContainerCommand {
+  static override paths = [['restart'], ['container', 'restart']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Restart one or more containers' });
+  override all = Option.Boolean('-a,--all', false, { description: 'Restart all containers' });
+  time = Option.String('-t,--time', { description: 'Seconds to wait for stop before killing the container' });
+  running = Option.Boolean('--running', false, { description: 'Restart only running containers' });
+
+  async execute(): Promise<number> {
+    const { requireUserNamespace } = await import('../../rootless/userns.js');
+    await requireUserNamespace();
+    const { openStore, stopContainer, startContainer, reconcile } = await import('../../runtime/lifecycle.js');
+    const { TspodError } = await import('../../util/errors.js');
+    const timeout = this.time === undefined ? undefined : Number(this.time);
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0)) throw new TspodError(`invalid --time "${this.time}": give whole seconds`);
+    const store = openStore(this.globals);
+    return this.forEach(async (target) => {
+      const rec = await reconcile(store, store.get(target));
+      if (this.running && rec.state.status !== 'running') return undefined;
+      await stopContainer(store, rec.id, timeout);
+      await startContainer(this.globals, store, rec.id, { attach: false });
+      return target;
+    });
+  }
+}
+
+export class RenameCommand extends TspodCommand {
+  static override paths = [['rename'], ['container', 'rename']];
+  static override usage = Command.Usage({ category: 'Containers', description: 'Rename an existing container' });
+  container = Option.String({ name: 'CONTAINER' });
+  newName = Option.String({ name: 'NAME' });
+
+  async execute(): Promise<number> {
+    const { openStore } = await import('../../runtime/lifecycle.js');
+    await openStore(this.globals).rename(this.container, this.newName);
+    return 0;
+  }
+}

@@ -164,3 +164,21 @@ describe('container lifecycle without a daemon', () => {
     expect(t(['rm', '-f', 'once']).status).toBe(0);
   });
 });
+
+describe('restart and rename', () => {
+  it('restarts a running container with a new process and renames it', () => {
+    t(['run', '-d', '--name', 'again', '--rootfs', rootfs, 'sh', '-c', "trap 'exit 0' TERM; while true; do sleep 0.1; done"]);
+    const before = inspect('again').State.Pid;
+    expect(t(['restart', 'again']).stdout).toBe('again\n');
+    const after = inspect('again').State;
+    expect(after.Status).toBe('running');
+    expect(after.Pid).not.toBe(before);
+    expect(t(['rename', 'again', 'renamed']).status).toBe(0);
+    expect(t(['ps', '--format', '{{.Names}}']).stdout).toBe('renamed\n');
+    t(['create', '--name', 'other', '--rootfs', rootfs, 'true']);
+    const taken = t(['rename', 'renamed', 'other']);
+    expect(taken.status).toBe(125);
+    expect(taken.stderr).toMatch(/already in use/);
+    t(['rm', '-f', 'renamed', 'other']);
+  });
+});
