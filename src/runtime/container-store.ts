@@ -36,6 +36,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   interactive: boolean;
   tty?: boolean;
+  /** --restart: carried out when a detached container's monitor runs `container cleanup` */
+  restartPolicy?: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };
   /** --health-cmd, run by `tspod healthcheck run` */
   healthCmd?: string[];
   /** --sdnotify=conmon: the systemd socket the monitor tells READY */
@@ -70,6 +72,9 @@ export interface ContainerState {
   error?: string;
   /** set while a `start` is being carried out, so a crash half way is visible */
   starting?: boolean;
+  /** `stop` ended it: restart policies other than always leave it stopped */
+  stoppedByUser?: boolean;
+  restartCount?: number;
 }
 
 export interface ContainerRecord {

@@ -42,6 +42,7 @@ export interface CreateOptions {
   envFile?: string[];
   sdnotify?: string;
   healthCmd?: string;
+  restart?: string;
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
@@ -129,6 +130,8 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     throw new TspodError(`container id file ${o.cidfile} exists: remove it or choose another path with --cidfile`);
   }
   const fileEnv = (o.envFile ?? []).flatMap(readEnvFile);
+  const restartPolicy = parseRestartPolicy(o.restart ?? 'no');
+  if (o.rm && restartPolicy.name !== 'no') throw new TspodError('the --rm option conflicts with --restart, when the restart policy is not "no"');
   const sdnotify = o.sdnotify ?? 'ignore';
   if (sdnotify !== 'conmon' && sdnotify !== 'ignore') {
     throw new TspodError(`--sdnotify ${sdnotify} is not supported: use conmon (the monitor notifies systemd) or ignore`);
@@ -164,6 +167,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     tty: o.tty ?? false,
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
     ...dnsConfig(o),
+    ...(restartPolicy.name !== 'no' ? { restartPolicy } : {}),
     ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),
     stopSignal,
     stopTimeout,
@@ -248,4 +252,28 @@ export function dnsConfig(o: Pick<CreateOptions, 'dns' | 'dnsSearch' | 'dnsOptio
     });
   }
   return out;
+}
+
+/** `--restart no|on-failure[:N]|always|unless-stopped` */
+export function parseRestartPolicy(text: string): { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number } {
+  const [name, count] = text.split(':');
+  if (name !== 'no' && name !== 'on-failure' && name !== 'always' && name !== 'unless-stopped') {
+    throw new TspodError(`invalid restart policy "${text}": use no, on-failure[:N], always or unless-stopped`);
+  }
+  if (count !== undefined && (name !== 'on-failure' || !/^\d+$/.test(count))) {
+    throw new TspodError(`invalid restart policy "${text}": only on-failure takes a retry count, a whole number`);
+  }
+  return { name, maxRetries: count === undefined ? 0 : Number(count) };
+}
+
+/** Whether an exited container's policy asks for another start. */
+export function shouldRestart(
+  policy: { name: string; maxRetries: number } | undefined,
+  state: { exitCode: number; stoppedByUser?: boolean; restartCount?: number },
+): boolean {
+  if (!policy || policy.name === 'no') return false;
+  if (policy.name === 'always') return !state.stoppedByUser;
+  if (state.stoppedByUser) return false;
+  if (policy.name === 'unless-stopped') return true;
+  return state.exitCode !== 0 && (policy.maxRetries === 0 || (state.restartCount ?? 0) < policy.maxRetries);
 }

@@ -244,6 +244,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
     }
     const updated = await store.update(id, (r) => {
       r.state = {
+        restartCount: r.state.restartCount ?? 0,
         status: 'running',
         pid: started.pid,
         pidStartTime: processStartTime(started.pid),
@@ -289,6 +290,8 @@ export async function killContainer(store: ContainerStore, nameOrId: string, sig
 export async function stopContainer(store: ContainerStore, nameOrId: string, timeoutSecs?: number): Promise<ContainerRecord> {
   let rec = await reconcile(store, store.get(nameOrId));
   if (rec.state.status !== 'running') return rec;
+  // Recorded first, so the monitor's cleanup sees it and applies no restart policy.
+  rec = await store.update(rec.id, (r) => (r.state.stoppedByUser = true));
   const { pid, pidStartTime } = rec.state;
   const timeout = timeoutSecs ?? rec.config.stopTimeout;
   if (timeout > 0) {

@@ -92,7 +92,7 @@ export function inspectJson(rec: ContainerRecord, logPath: string) {
     ImageName: c.imageName,
     Rootfs: c.rootfsImage ? c.rootfs : '',
     Name: rec.name,
-    RestartCount: 0,
+    RestartCount: st.restartCount ?? 0,
     Driver: c.rootfsImage ? '' : 'overlay',
     LogPath: logPath,
     Config: {
@@ -115,6 +115,7 @@ export function inspectJson(rec: ContainerRecord, logPath: string) {
       CapAdd: c.capAdd,
       CapDrop: c.capDrop,
       LogConfig: { Type: 'k8s-file', Path: logPath },
+      RestartPolicy: { Name: c.restartPolicy?.name ?? '', MaximumRetryCount: c.restartPolicy?.maxRetries ?? 0 },
     },
   };
 }

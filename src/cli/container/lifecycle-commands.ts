@@ -177,8 +177,10 @@ export class ContainerCleanupCommand extends TspodCommand {
   container = Option.String();
 
   async execute(): Promise<number> {
-    const { openStore, reconcile, removeContainer } = await import('../../runtime/lifecycle.js');
+    const { openStore, reconcile, removeContainer, startContainer } = await import('../../runtime/lifecycle.js');
+    const { shouldRestart } = await import('../../runtime/create.js');
     const { withLock } = await import('../../storage/lock.js');
+    let restart = false;
     const store = openStore(this.globals);
     const rec = store.find(this.container);
     if (!rec) return 0;
@@ -187,8 +189,18 @@ export class ContainerCleanupCommand extends TspodCommand {
       const current = store.find(rec.id);
       if (!current) return;
       const now = await reconcile(store, current);
-      if (now.state.status !== 'running' && now.config.autoRemove) await removeContainer(store, now.id, { force: false });
+      if (now.state.status === 'running') return;
+      if (now.config.autoRemove) {
+        await removeContainer(store, now.id, { force: false });
+        return;
+      }
+      if (shouldRestart(now.config.restartPolicy, now.state)) {
+        await store.update(now.id, (r) => (r.state.restartCount = (r.state.restartCount ?? 0) + 1));
+        restart = true;
+      }
     });
+    // Outside the lock: start takes it again.
+    if (restart) await startContainer(this.globals, store, rec.id, { attach: false });
     return 0;
   }
 }

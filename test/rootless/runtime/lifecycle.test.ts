@@ -182,3 +182,36 @@ describe('restart and rename', () => {
     t(['rm', '-f', 'renamed', 'other']);
   });
 });
+
+describe('restart policies, carried out without a daemon', () => {
+  it('on-failure:N starts a failing container N more times, then leaves it exited', async () => {
+    t(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', '--rootfs', rootfs, 'sh', '-c', 'echo run; exit 3']);
+    await until('two restarts', () => {
+      const s = inspect('flaky');
+      return s.RestartCount === 2 && s.State.Status === 'exited';
+    }, 30_000);
+    await sleep(1000);
+    expect(inspect('flaky').RestartCount).toBe(2);
+    expect(t(['logs', 'flaky']).stdout).toBe('run\nrun\nrun\n');
+    expect(inspect('flaky').HostConfig.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+    t(['rm', 'flaky']);
+  });
+
+  it('always restarts until stopped; stop leaves it stopped', async () => {
+    t(['run', '-d', '--name', 'forever', '--restart', 'always', '--rootfs', rootfs, 'sh', '-c', 'sleep 0.3; exit 0']);
+    await until('a restart', () => inspect('forever').RestartCount >= 1, 30_000);
+    expect(t(['stop', '-t', '1', 'forever']).status).toBe(0);
+    await sleep(1500);
+    const after = inspect('forever');
+    expect(after.State.Status).toBe('exited');
+    const count = after.RestartCount;
+    await sleep(1000);
+    expect(inspect('forever').RestartCount).toBe(count);
+    t(['rm', '-f', 'forever']);
+  });
+
+  it('refuses --rm with a restart policy and an unknown policy', () => {
+    expect(t(['run', '--rm', '--restart', 'always', '--rootfs', rootfs, 'true']).stderr).toBe('Error: the --rm option conflicts with --restart, when the restart policy is not "no"\n');
+    expect(t(['create', '--restart', 'sometimes', '--rootfs', rootfs, 'true']).status).toBe(125);
+  });
+});

@@ -75,3 +75,19 @@ describe('DNS settings and extra hosts', () => {
     expect(() => dnsConfig({ dns: ['not-an-ip'] })).toThrow(/invalid --dns/);
   });
 });
+
+describe('restart policies', () => {
+  it('parse and decide like Podman', async () => {
+    const { parseRestartPolicy, shouldRestart } = await import('../../../src/runtime/create.js');
+    expect(parseRestartPolicy('on-failure:3')).toEqual({ name: 'on-failure', maxRetries: 3 });
+    expect(() => parseRestartPolicy('always:2')).toThrow(/only on-failure takes a retry count/);
+    expect(() => parseRestartPolicy('sometimes')).toThrow(/invalid restart policy/);
+    const onFailure = { name: 'on-failure', maxRetries: 2 };
+    expect(shouldRestart(onFailure, { exitCode: 1, restartCount: 1 })).toBe(true);
+    expect(shouldRestart(onFailure, { exitCode: 1, restartCount: 2 })).toBe(false);
+    expect(shouldRestart(onFailure, { exitCode: 0 })).toBe(false);
+    expect(shouldRestart({ name: 'always', maxRetries: 0 }, { exitCode: 0, stoppedByUser: true })).toBe(false);
+    expect(shouldRestart({ name: 'unless-stopped', maxRetries: 0 }, { exitCode: 0 })).toBe(true);
+    expect(shouldRestart(undefined, { exitCode: 1 })).toBe(false);
+  });
+});
