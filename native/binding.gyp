@@ -23,6 +23,13 @@
         "src/exec.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
+    },
+    {
+      "target_name": "tspod-init",
+      "type": "executable",
+      "sources": ["src/init.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -36,6 +36,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   interactive: boolean;
   tty?: boolean;
+  /** --init: tspod-init runs as PID 1 and starts the command */
+  init?: boolean;
   /** --restart: carried out when a detached container's monitor runs `container cleanup` */
   restartPolicy?: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };
   /** --health-cmd, run by `tspod healthcheck run` */

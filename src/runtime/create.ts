@@ -43,6 +43,7 @@ export interface CreateOptions {
   sdnotify?: string;
   healthCmd?: string;
   restart?: string;
+  init?: boolean;
   dns?: string[];
   dnsSearch?: string[];
   dnsOption?: string[];
@@ -167,6 +168,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     tty: o.tty ?? false,
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
     ...dnsConfig(o),
+    ...(o.init ? { init: true } : {}),
     ...(restartPolicy.name !== 'no' ? { restartPolicy } : {}),
     ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),
     stopSignal,

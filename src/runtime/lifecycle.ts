@@ -6,7 +6,7 @@ import { processStartTime } from '../rootless/pause.js';
 import { withLock } from '../storage/lock.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { launcherPath } from '../util/paths.js';
+import { launcherPath, packageRoot } from '../util/paths.js';
 import { MNT_DETACH, native } from '../native/addon.js';
 import { resolveCapabilities } from './capabilities.js';
 import { type ContainerRecord, ContainerStore } from './container-store.js';
@@ -48,7 +48,7 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
   });
   return buildSpec({
     rootfs: c.rootfs,
-    args: c.command,
+    args: c.init ? [INIT_PATH, '--', ...c.command] : c.command,
     env: [`HOSTNAME=${c.hostname}`, `HOME=${user.home}`, 'container=tspod', ...(c.tty ? ['TERM=xterm'] : []), ...c.env],
     cwd: c.workdir,
     hostname: c.hostname,
@@ -58,7 +58,10 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
     readonlyRootfs: c.readOnly,
     privileged: c.privileged,
     etcFiles,
-    extraMounts: userMountSpecs(store, { ...rec, config: c }, user),
+    extraMounts: [
+      ...userMountSpecs(store, { ...rec, config: c }, user),
+      ...(c.init ? [{ destination: INIT_PATH, type: 'bind', source: initBinary(), recursive: false, readonly: true, file: true }] : []),
+    ],
     ttyGroupMapped: gidMapped(5),
     network: c.network === 'pasta' ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns) : undefined,
   });
@@ -112,6 +115,15 @@ function chownTree(dir: string, uid: number, gid: number): void {
     if (entry.isDirectory()) chownTree(p, uid, gid);
     else fs.lchownSync(p, uid, gid);
   }
+}
+
+/** Where --init's binary appears in the container (as /run/podman-init does for Podman). */
+const INIT_PATH = '/run/tspod-init';
+
+function initBinary(): string {
+  const file = path.join(packageRoot(), 'native', 'build', 'Release', 'tspod-init');
+  if (!fs.existsSync(file)) throw new TspodError(`tspod-init is missing (${file}); run 'npm run build:native'`);
+  return file;
 }
 
 /** The root filesystem to start from: the --rootfs directory, or the image mounted for this container. */
@@ -313,8 +325,9 @@ export async function stopContainer(store: ContainerStore, nameOrId: string, tim
   // The monitor records the exit status right after the process is reaped.
   const deadline = Date.now() + 2000;
   while (!fs.existsSync(store.exitFile(rec.id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  rec = await reconcile(store, store.get(rec.id));
-  return rec;
+  // A --rm container may be gone already: its own run removed it.
+  const now = store.find(rec.id);
+  return now ? reconcile(store, now) : rec;
 }
 
 export async function removeContainer(

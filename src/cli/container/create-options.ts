@@ -13,6 +13,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   volume = Option.Array('-v,--volume', [], { description: 'Bind mount a host path or a named volume ([SOURCE:]DEST[:ro,rw,z,Z,U])' });
   mount = Option.Array('--mount', [], { description: 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly]' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (DEST[:OPTIONS])' });
+  init = Option.Boolean('--init', false, { description: 'Run an init inside the container that forwards signals and reaps processes' });
   restart = Option.String('--restart', { description: 'Restart policy: no, on-failure[:N], always, unless-stopped' });
   dns = Option.Array('--dns', [], { description: 'Set custom DNS servers' });
   dnsSearch = Option.Array('--dns-search', [], { description: 'Set custom DNS search domains' });
@@ -72,6 +73,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       sdnotify: this.sdnotify,
       healthCmd: this.healthCmd,
       restart: this.restart,
+      init: this.init,
       dns: this.dns,
       dnsSearch: this.dnsSearch,
       dnsOption: this.dnsOption,

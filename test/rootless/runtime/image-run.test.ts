@@ -83,3 +83,17 @@ describe('create flags for units and scripts', () => {
     expect(missing.stderr).toBe('Error: cannot read the environment file /no/such/file: ENOENT\n');
   });
 });
+
+describe('--init', () => {
+  it('runs tspod-init as PID 1, which reaps orphans and passes signals on', () => {
+    const r = t(['run', '--rm', '--init', 'busybox', 'sh', '-c', '(sleep 0.2 &); sleep 0.8; cat /proc/1/cmdline | tr "\\0" " "; echo; ps -o stat | grep -c Z; exit 4']);
+    expect(r.stdout).toBe('/run/tspod-init -- sh -c (sleep 0.2 &); sleep 0.8; cat /proc/1/cmdline | tr "\\0" " "; echo; ps -o stat | grep -c Z; exit 4 \n0\n');
+    expect(r.status).toBe(4);
+    t(['run', '-d', '--name', 'sleeper', '--init', 'busybox', 'sleep', '60']);
+    const started = Date.now();
+    expect(t(['stop', '-t', '10', 'sleeper']).status).toBe(0);
+    // sleep as PID 1 would ignore SIGTERM and wait out the timeout; under the init it dies at once.
+    expect(Date.now() - started).toBeLessThan(5000);
+    t(['rm', 'sleeper']);
+  });
+});
