@@ -7,6 +7,7 @@ import { CompletionCommand } from './completion/completion.js';
 import { GenerateSystemdCommand } from './generate/systemd.js';
 import { QuadletCommand } from './quadlet.js';
 import { CreateCommand } from './container/create.js';
+import { DiffCommand } from './container/diff.js';
 import { ExecCommand } from './container/exec.js';
 import { HealthcheckRunCommand } from './container/healthcheck.js';
 import { ContainerInspectCommand } from './container/inspect.js';
@@ -61,6 +62,7 @@ export const COMMANDS = [
   ContainerExistsCommand,
   ContainerInspectCommand,
   CreateCommand,
+  DiffCommand,
   ExecCommand,
   HealthcheckRunCommand,
   HistoryCommand,

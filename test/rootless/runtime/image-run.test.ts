@@ -97,3 +97,12 @@ describe('--init', () => {
     t(['rm', 'sleeper']);
   });
 });
+
+describe('diff', () => {
+  it("lists what a container added, changed and deleted against its image", () => {
+    t(['run', '--name', 'changer', 'busybox', 'sh', '-c', 'echo x > /etc/marker; rm /bin/vi; mkdir -p /new/dir']);
+    expect(t(['diff', 'changer']).stdout).toBe('C /bin\nD /bin/vi\nC /etc\nA /etc/marker\nA /new\nA /new/dir\n');
+    expect(JSON.parse(t(['diff', '--format', 'json', 'changer']).stdout)).toEqual({ changed: ['/bin', '/etc'], added: ['/etc/marker', '/new', '/new/dir'], deleted: ['/bin/vi'] });
+    t(['rm', 'changer']);
+  });
+});
