@@ -9,6 +9,7 @@ import { QuadletCommand } from './quadlet.js';
 import { CreateCommand } from './container/create.js';
 import { DiffCommand } from './container/diff.js';
 import { ExecCommand } from './container/exec.js';
+import { ExportCommand } from './container/export.js';
 import { HealthcheckRunCommand } from './container/healthcheck.js';
 import { ContainerInspectCommand } from './container/inspect.js';
 import {
@@ -64,6 +65,7 @@ export const COMMANDS = [
   CreateCommand,
   DiffCommand,
   ExecCommand,
+  ExportCommand,
   HealthcheckRunCommand,
   HistoryCommand,
   ImageExistsCommand,

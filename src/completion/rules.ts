@@ -185,6 +185,7 @@ export const OPTION_RULES: Record<string, Rule> = {
   '--digestfile': files,
   'load --input': files,
   'save --output': files,
+  'export --output': files,
   'save --format': words(['docker-archive', 'a docker save tarball'], ['oci-archive', 'an OCI image layout tarball'], ['oci-dir', 'an OCI image layout directory'], ['docker-dir', 'a directory of blobs']),
   '--variant': none,
   '--new-runtime': none,

@@ -126,6 +126,11 @@ function initBinary(): string {
   return file;
 }
 
+/** A container's root filesystem on this host, mounted when it comes from an image. */
+export async function containerRootfsPath(store: ContainerStore, rec: ContainerRecord): Promise<string> {
+  return mountRootfs(store, rec);
+}
+
 /** The root filesystem to start from: the --rootfs directory, or the image mounted for this container. */
 async function mountRootfs(store: ContainerStore, rec: ContainerRecord): Promise<string> {
   if (!rec.config.imageId) return rec.config.rootfs;

@@ -106,3 +106,16 @@ describe('diff', () => {
     t(['rm', 'changer']);
   });
 });
+
+describe('export', () => {
+  it("writes the container's filesystem as tar, owners as the container sees them", async () => {
+    const { execFileSync } = await import('node:child_process');
+    t(['run', '--name', 'exp', 'busybox', 'sh', '-c', 'echo hi > /root/f; chown 1000:1000 /root/f']);
+    const out = path.join(sandbox.home, 'exp.tar');
+    expect(t(['export', '-o', out, 'exp']).status).toBe(0);
+    const listing = execFileSync('tar', ['-tvf', out, './root/f', './bin/busybox'], { encoding: 'utf8' });
+    expect(listing).toMatch(/^-rw-r--r-- 1000\/1000\s+3 .* \.\/root\/f$/m);
+    expect(listing).toMatch(/^-rwxr-xr-x 0\/0 .* \.\/bin\/busybox$/m);
+    t(['rm', 'exp']);
+  });
+});
