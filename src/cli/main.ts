@@ -33,6 +33,7 @@ import { ImageInspectCommand } from './image/inspect.js';
 import { ImagePruneCommand } from './image/prune.js';
 import { ImagesCommand } from './image/images.js';
 import { PullCommand } from './image/pull.js';
+import { ImportCommand } from './image/import.js';
 import { LoadCommand } from './image/load.js';
 import { LoginCommand } from './image/login.js';
 import { LogoutCommand } from './image/logout.js';
@@ -74,6 +75,7 @@ export const COMMANDS = [
   ImagesCommand,
   InfoCommand,
   PullCommand,
+  ImportCommand,
   LoadCommand,
   LoginCommand,
   LogoutCommand,

@@ -40,7 +40,7 @@ export class TspodSandbox {
       opts.xdgRuntime === false ? path.join(tmp, `tspod-run-${process.getuid?.()}`) : path.join(xdgRuntime, 'tspod');
   }
 
-  run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): RunResult {
+  run(args: string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; timeout?: number } = {}): RunResult {
     const r = spawnSync(TSPOD_BIN, args, {
       env: { ...this.env, ...opts.env },
       input: opts.input,
