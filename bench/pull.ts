@@ -1,0 +1,103 @@
+// Pull and unpack from a loopback registry, tspod vs podman, a fresh store each run.
+// Images: the busybox image, and a multi-layer image of a few hundred MB made from
+// /usr (pushed with skopeo, which gzips the layers).
+// Usage (as an unprivileged user): npm run bench -- pull [--runs N]
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startRegistry } from '../test/helpers/registry-server.js';
+import { commandExists, median, min, printTable, requireUnprivileged } from './_stats.js';
+
+requireUnprivileged('pull');
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
+const tspod = path.join(root, 'bin', 'tspod');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-bench-pull-'));
+
+/** A docker-archive whose layers are tars of the given directories. */
+function buildArchive(dirs: string[], out: string): void {
+  const dir = path.join(work, `archive-${path.basename(out)}`);
+  fs.mkdirSync(dir);
+  const diffIds: string[] = [];
+  const layers: string[] = [];
+  dirs.forEach((d, i) => {
+    const file = path.join(dir, `layer${i}.tar`);
+    execFileSync('tar', ['--create', '--file', file, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--ignore-failed-read', d], { stdio: 'ignore' });
+    diffIds.push(`sha256:${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`);
+    layers.push(`layer${i}.tar`);
+  });
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const id = crypto.createHash('sha256').update(config).digest('hex');
+  fs.writeFileSync(path.join(dir, `${id}.json`), config);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify([{ Config: `${id}.json`, RepoTags: ['bench/big:latest'], Layers: layers }]));
+  execFileSync('tar', ['--create', '--file', out, '--directory', dir, '.']);
+}
+
+/** Wall time (ms) and peak RSS (kB) of one command, via GNU time. */
+function measure(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssKb: number } {
+  const timeFile = path.join(work, 'time.out');
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr.toString().slice(-400)}`);
+  return { ms, rssKb: Number(fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()) };
+}
+
+const registry = await startRegistry({ mode: 'plain' });
+try {
+  const big = path.join(work, 'big.tar');
+  buildArchive(['/usr/share/doc', '/usr/share/locale', '/usr/include', '/usr/lib/python3', '/usr/share/perl'], big);
+  const small = path.join(root, 'dist', 'busybox-image.tar');
+  for (const [file, name] of [[big, 'bench/big:latest'], [small, 'bench/busybox:latest']]) {
+    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${file}`, `docker://${registry.host}/${name}`]);
+  }
+  const podman = commandExists('podman');
+  const results: Record<string, { ms: number[]; rss: number[] }> = {};
+  const record = (k: string, m: { ms: number; rssKb: number }) => {
+    results[k] ??= { ms: [], rss: [] };
+    results[k].ms.push(m.ms);
+    results[k].rss.push(m.rssKb);
+  };
+  for (let i = 0; i < runs; i++) {
+    for (const image of ['bench/busybox', 'bench/big']) {
+      const home = fs.mkdtempSync(path.join(work, 'home-'));
+      const runDir = path.join(home, 'run');
+      fs.mkdirSync(runDir, { mode: 0o700 });
+      const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: runDir };
+      spawnSync(tspod, ['unshare', 'true'], { env });
+      // podman refuses a runroot longer than 50 characters.
+      const podmanRun = fs.mkdtempSync('/tmp/pr-');
+      record(`tspod pull ${image}`, measure([tspod, 'pull', '-q', '--tls-verify=false', `${registry.host}/${image}`], env));
+      if (podman) {
+        record(
+          `podman pull ${image}`,
+          measure(['podman', '--root', path.join(home, 'podman-root'), '--runroot', podmanRun, 'pull', '-q', '--tls-verify=false', `${registry.host}/${image}`], env),
+        );
+        spawnSync('podman', ['--root', path.join(home, 'podman-root'), '--runroot', podmanRun, 'system', 'reset', '-f'], { env });
+        fs.rmSync(podmanRun, { recursive: true, force: true });
+      }
+      spawnSync(tspod, ['unshare', 'rm', '-rf', home], { env });
+      spawnSync(tspod, ['system', 'migrate'], { env });
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }
+  const rows: (string | number)[][] = [['case', 'runs', 'min ms', 'median ms', 'median peak RSS MB']];
+  for (const [k, v] of Object.entries(results)) rows.push([k, v.ms.length, min(v.ms).toFixed(0), median(v.ms).toFixed(0), (median(v.rss) / 1024).toFixed(1)]);
+  printTable(rows);
+  const ratio = (image: string) => (results[`podman pull ${image}`] ? +(median(results[`tspod pull ${image}`].ms) / median(results[`podman pull ${image}`].ms)).toFixed(2) : null);
+  console.log(
+    JSON.stringify({
+      runs,
+      bigImageMB: +(fs.statSync(big).size / 1e6).toFixed(0),
+      busyboxVsPodman: ratio('bench/busybox'),
+      bigVsPodman: ratio('bench/big'),
+      tspodPeakRssMB: +(Math.max(...Object.entries(results).filter(([k]) => k.startsWith('tspod')).flatMap(([, v]) => v.rss)) / 1024).toFixed(1),
+    }),
+  );
+} finally {
+  await registry.stop();
+  fs.rmSync(work, { recursive: true, force: true });
+}
