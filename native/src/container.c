@@ -341,20 +341,11 @@ pid_t container_start(const json_value *spec, const int stdio[3], int console_so
   close(a.go_pipe[1]);
 
   /* Either the exec closes the error pipe (started) or the child reports why it failed. */
-  char report[1100];
-  ssize_t n;
-  size_t got = 0;
-  while ((n = read(error_pipe[0], report + got, sizeof report - 1 - got)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) got += (size_t)n;
-  report[got] = '\0';
-  close(error_pipe[0]);
+  int code = read_failure_report(error_pipe[0], err, errlen);
   free(stack);
-  if (got > 0) {
+  if (code) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-    char *space = strchr(report, ' ');
-    int code = atoi(report);
-    *fail_code = code ? code : 125;
-    snprintf(err, errlen, "%s", space ? space + 1 : report);
+    *fail_code = code;
     return -1;
   }
   return pid;

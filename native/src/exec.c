@@ -104,20 +104,13 @@ int exec_main(void) {
   int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
   for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
 
-  char report[1100];
-  size_t got = 0;
-  ssize_t n;
-  while ((n = read(error_pipe[0], report + got, sizeof report - 1 - got)) > 0 || (n < 0 && errno == EINTR))
-    if (n > 0) got += (size_t)n;
-  report[got] = '\0';
-  close(error_pipe[0]);
+  char failure[1100];
   int status;
-  if (got > 0) {
+  int code = read_failure_report(error_pipe[0], failure, sizeof failure);
+  if (code) {
     while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
-    char *space = strchr(report, ' ');
-    int code = atoi(report);
-    emit_error(code ? code : 125, space ? space + 1 : report);
-    return code ? code : 125;
+    emit_error(code, failure);
+    return code;
   }
   char line[128];
   snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d,\"monitorPid\":%d}\n", (int)child, (int)getpid());
@@ -125,7 +118,7 @@ int exec_main(void) {
   while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) { emit_error(125, "lost the exec'd process"); return 125; }
   }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d}\n", code);
   emit(line);
   json_free(cfg);

@@ -89,3 +89,18 @@ void json_escape_to(char *dst, size_t dstlen, const char *src) {
   dst[o++] = '"';
   dst[o] = '\0';
 }
+
+int read_failure_report(int fd, char *msg, size_t msglen) {
+  char report[1100];
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(fd, report + got, sizeof report - 1 - got)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) got += (size_t)n;
+  report[got] = '\0';
+  close(fd);
+  if (got == 0) return 0;
+  char *space = strchr(report, ' ');
+  int code = atoi(report);
+  snprintf(msg, msglen, "%s", space ? space + 1 : report);
+  return code ? code : 125;
+}

@@ -17,4 +17,10 @@ int proc_start_time(pid_t pid, unsigned long long *out);
 /* Write a string as a JSON string literal (with quotes) to a buffer. */
 void json_escape_to(char *dst, size_t dstlen, const char *src);
 
+/* Read a child's "EXITCODE message" failure report from the close-on-exec pipe
+ * it writes before exec; closes the fd. Returns 0 when the pipe closed empty
+ * (the exec happened), else the exit code (125 when none was given), with the
+ * message in msg. */
+int read_failure_report(int fd, char *msg, size_t msglen);
+
 #endif
