@@ -162,6 +162,34 @@ _Noreturn void become_process(const json_value *spec) {
   child_fail(126, "%s: %s", argv[0], strerror(errno));
 }
 
+/* spec "joinNamespaces": {net?, ipc?, uts?, pid?} are paths (/proc/PID/ns/net,
+ * a bind-mounted nsfs file) of namespaces to enter instead of creating new
+ * ones. net/ipc/uts are entered by the child before its mounts (so sysfs and
+ * mqueue belong to them); pid is entered by the parent around clone, since a
+ * pid namespace applies to children only. */
+static const struct { const char *key; int type; } joinable[] = {
+  {"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"pid", CLONE_NEWPID},
+};
+
+static int join_namespace(const char *path, int type, char *err, size_t errlen, const char *what) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, type) < 0) {
+    snprintf(err, errlen, "cannot join the %s namespace %s: %s", what, path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+static void join_child_namespaces(const json_value *join) {
+  char err[512];
+  for (size_t i = 0; i < 3; i++) {
+    const char *path = json_get_string(join, joinable[i].key, NULL);
+    if (path && join_namespace(path, joinable[i].type, err, sizeof err, joinable[i].key) < 0) child_fail(125, "%s", err);
+  }
+}
+
 static int container_init(void *arg) {
   struct child_args *a = arg;
   const json_value *spec = a->spec;
@@ -175,6 +203,7 @@ static int container_init(void *arg) {
     if (a->stdio[i] >= 0 && a->stdio[i] != i && dup2(a->stdio[i], i) < 0) child_fail(125, "cannot set up stdio: %s", strerror(errno));
   }
   for (int i = 0; i < 3; i++) if (a->stdio[i] > 2) close(a->stdio[i]);
+  join_child_namespaces(json_get(spec, "joinNamespaces"));
 
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail(125, "cannot make mounts private: %s", strerror(errno));
   /* Host paths and kernel filesystems are opened now, while the host's tree is in sight. */
@@ -208,7 +237,8 @@ static int container_init(void *arg) {
   if (json_get_bool(spec, "terminal", 0)) setup_terminal(a->console_socket);
 
   const char *hostname = json_get_string(spec, "hostname", NULL);
-  if (hostname && hostname[0] && sethostname(hostname, strlen(hostname)) < 0)
+  /* A joined UTS namespace keeps its owner's host name. */
+  if (hostname && hostname[0] && !json_get_string(json_get(spec, "joinNamespaces"), "uts", NULL) && sethostname(hostname, strlen(hostname)) < 0)
     child_fail(125, "cannot set the hostname: %s", strerror(errno));
   if (json_get_bool(spec, "loopbackUp", 0)) loopback_up();
   umask((mode_t)json_get_number(spec, "umask", 022));
@@ -230,6 +260,9 @@ static int namespace_flags(const json_value *spec) {
   if (json_get_bool(ns, "ipc", 1)) flags |= CLONE_NEWIPC;
   if (json_get_bool(ns, "net", 1)) flags |= CLONE_NEWNET;
   if (json_get_bool(ns, "cgroup", 1)) flags |= CLONE_NEWCGROUP;
+  const json_value *join = json_get(spec, "joinNamespaces");
+  for (size_t i = 0; i < sizeof joinable / sizeof *joinable; i++)
+    if (json_get_string(join, joinable[i].key, NULL)) flags &= ~joinable[i].type;
   return flags;
 }
 
@@ -320,7 +353,19 @@ pid_t container_start(const json_value *spec, const int stdio[3], int console_so
   size_t stack_size = 256 * 1024;
   char *stack = malloc(stack_size);
   if (!stack) { snprintf(err, errlen, "out of memory"); return -1; }
+  const char *join_pid = json_get_string(json_get(spec, "joinNamespaces"), "pid", NULL);
+  int own_pidns = -1;
+  if (join_pid) {
+    own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0 || join_namespace(join_pid, CLONE_NEWPID, err, errlen, "pid") < 0) {
+      if (own_pidns >= 0) close(own_pidns);
+      free(stack);
+      return -1;
+    }
+  }
   pid_t pid = clone(container_init, stack + stack_size, namespace_flags(spec) | SIGCHLD, &a);
+  /* Our own children (the network helper, the cleanup command) stay in our pid namespace. */
+  if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }
   if (pid < 0) {
     snprintf(err, errlen, "cannot create the container's namespaces: %s", strerror(errno));
     return -1;

@@ -38,6 +38,21 @@ export interface ContainerSpec {
   terminal?: boolean;
   /** pasta: its argv, the file the launcher binds the network namespace to, pasta's pid file */
   network?: NetworkHelperSpec;
+  /** namespaces to enter instead of creating (paths such as /proc/PID/ns/net or a bind-mounted nsfs file) */
+  joinNamespaces?: JoinNamespaces;
+}
+
+/**
+ * Namespaces a container enters instead of getting new ones: net, ipc and uts
+ * are entered by the container's init before its mounts; pid by the launcher
+ * around clone (the container's init is then not PID 1). A joined uts keeps
+ * its host name.
+ */
+export interface JoinNamespaces {
+  net?: string;
+  ipc?: string;
+  uts?: string;
+  pid?: string;
 }
 
 export interface NetworkHelperSpec {
@@ -78,6 +93,7 @@ export interface SpecInput {
   /** gid 5 (tty) is mapped, so devpts can give it to new terminals */
   ttyGroupMapped: boolean;
   network?: NetworkHelperSpec;
+  joinNamespaces?: JoinNamespaces;
 }
 
 /** The mount table, in the order the kernel needs: /proc first, /dev before its children. */
@@ -132,5 +148,6 @@ export function buildSpec(input: SpecInput): ContainerSpec {
     loopbackUp: !input.hostNetwork,
     umask: 0o022,
     ...(input.network ? { network: input.network } : {}),
+    ...(input.joinNamespaces && Object.keys(input.joinNamespaces).length ? { joinNamespaces: input.joinNamespaces } : {}),
   };
 }
