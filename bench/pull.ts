@@ -1,12 +1,15 @@
 // Pull and unpack from a loopback registry, tspod vs podman, a fresh store each run.
-// Images: the busybox image, and a multi-layer image of a few hundred MB made from
-// /usr (pushed with skopeo, which gzips the layers).
+// Images: the busybox image, Debian's minbase root filesystem (debootstrap, made as root by
+// test/setup/debian-minbase.sh and cached; pushed as one gzip layer), and a multi-layer
+// image of a few hundred MB made from /usr (pushed with skopeo, which gzips the layers).
 // Usage (as an unprivileged user): npm run bench -- pull [--runs N]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RegistryClient } from '../src/image/registry/client.js';
+import { debianMinbaseImage, pushImage } from '../test/helpers/image-fixtures.js';
 import { startRegistry } from '../test/helpers/registry-server.js';
 import { commandExists, median, min, printTable, requireUnprivileged } from './_stats.js';
 
@@ -54,6 +57,10 @@ try {
   for (const [file, name] of [[big, 'bench/big:latest'], [small, 'bench/busybox:latest']]) {
     execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${file}`, `docker://${registry.host}/${name}`]);
   }
+  const debian = debianMinbaseImage(path.join(work, 'debian'));
+  const client = new RegistryClient({ registry: registry.host, tlsVerify: false, certDirs: [] });
+  await pushImage(client, 'bench/debian', 'latest', debian);
+  client.close();
   const podman = commandExists('podman');
   const results: Record<string, { ms: number[]; rss: number[] }> = {};
   const record = (k: string, m: { ms: number; rssKb: number }) => {
@@ -62,7 +69,7 @@ try {
     results[k].rss.push(m.rssKb);
   };
   for (let i = 0; i < runs; i++) {
-    for (const image of ['bench/busybox', 'bench/big']) {
+    for (const image of ['bench/busybox', 'bench/debian', 'bench/big']) {
       const home = fs.mkdtempSync(path.join(work, 'home-'));
       const runDir = path.join(home, 'run');
       fs.mkdirSync(runDir, { mode: 0o700 });
@@ -92,7 +99,9 @@ try {
     JSON.stringify({
       runs,
       bigImageMB: +(fs.statSync(big).size / 1e6).toFixed(0),
+      debianLayerMB: +(debian.layers[0]!.size / 1e6).toFixed(0),
       busyboxVsPodman: ratio('bench/busybox'),
+      debianVsPodman: ratio('bench/debian'),
       bigVsPodman: ratio('bench/big'),
       tspodPeakRssMB: +(Math.max(...Object.entries(results).filter(([k]) => k.startsWith('tspod')).flatMap(([, v]) => v.rss)) / 1024).toFixed(1),
     }),

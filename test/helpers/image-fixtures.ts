@@ -7,12 +7,15 @@
  *   multiLayer   two gzip layers: a hardlink, a setuid file, files of several owners;
  *                then a whiteout (.wh.old.txt) and an opaque directory (data/.wh..wh..opq)
  *   multiArch    an OCI index: linux/<host arch> (busybox) + linux/arm64/v8 (a tiny image)
+ *   debianMinbase (separate, debianMinbaseImage()): Debian's minbase root filesystem made
+ *                by debootstrap (test/setup/debian-minbase.sh, as root) as one gzip layer
  * Layers are made with GNU tar (--owner/--group/--numeric-owner, fixed mtime, sorted)
  * and gzip -n / zstd, so they are reproducible. Configs carry diff_ids, history and rootfs.
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { goArch } from '../../src/image/manifest.js';
 import { MediaType } from '../../src/image/media-types.js';
@@ -291,3 +294,52 @@ export const MULTI_LAYER_EXPECTED = {
   baseHardlink: ['data/a-hardlink.txt', 'data/a.txt'],
 } as const;
 
+
+/** Where test/setup/debian-minbase.sh leaves the rootfs tarball for the test user. */
+export function debianMinbaseTarball(): string {
+  const cache = process.env.TSPOD_TEST_CACHE ?? path.join(os.userInfo().homedir, '.cache', 'tspod-tests');
+  return path.join(cache, 'debian-minbase.tar');
+}
+
+/**
+ * The Debian minbase root filesystem (debootstrap --variant=minbase, made as root by
+ * test/setup/debian-minbase.sh and cached) as a one-layer gzip OCI image under `dir`.
+ * The gzip of the tarball is cached beside it, so only the first run pays for it.
+ * A missing tarball is an error, never a skip: the setup step (or the mirror) failed.
+ */
+export function debianMinbaseImage(dir: string): BuiltImage {
+  const tarball = debianMinbaseTarball();
+  if (!fs.existsSync(tarball)) {
+    throw new Error(
+      `the Debian minbase tarball ${tarball} is missing: build it as root with ` +
+        `'bash test/setup/debian-minbase.sh ${os.userInfo().username}' (debootstrap from deb.debian.org; .ci/run does this)`,
+    );
+  }
+  requireTools('gzip');
+  fs.mkdirSync(dir, { recursive: true });
+  const gz = `${tarball}.gz`;
+  const meta = `${tarball}.json`;
+  let cached: { diffId: string; digest: string; size: number; tarMtimeMs: number } | undefined;
+  try {
+    cached = JSON.parse(fs.readFileSync(meta, 'utf8'));
+  } catch {
+    cached = undefined;
+  }
+  const tarMtimeMs = fs.statSync(tarball).mtimeMs;
+  if (!cached || cached.tarMtimeMs !== tarMtimeMs || !fs.existsSync(gz) || fs.statSync(gz).size !== cached.size) {
+    const tmp = `${gz}.${process.pid}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      execFileSync('gzip', ['-n', '-6', '-c', tarball], { stdio: ['ignore', fd, 'pipe'] });
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, gz);
+    cached = { diffId: sha256File(tarball), digest: sha256File(gz), size: fs.statSync(gz).size, tarMtimeMs };
+    fs.writeFileSync(`${meta}.tmp`, JSON.stringify(cached));
+    fs.renameSync(`${meta}.tmp`, meta);
+  }
+  const layer: BuiltLayer = { digest: cached.digest, diffId: cached.diffId, size: cached.size, mediaType: MediaType.OciLayerGzip, path: gz };
+  const host = { os: 'linux', architecture: goArch(), ...(goArch() === 'arm64' ? { variant: 'v8' } : {}) };
+  return makeImage(dir, 'oci', [layer], host, ['debootstrap --variant=minbase bookworm (tspod fixture)']);
+}
