@@ -21,7 +21,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <unistd.h>
 
 /* The child reports a failure before exec as "EXITCODE message" on a
@@ -266,6 +268,115 @@ static int namespace_flags(const json_value *spec) {
   return flags;
 }
 
+/* The write end of a resident helper's exit pipe: slirp4netns ends when it
+ * closes, so a monitor that dies for any reason takes the helper with it. */
+static int helper_exit_fd = -1;
+static pid_t helper_pid = -1;
+
+/* One request to the helper's JSON API socket (slirp4netns add_hostfwd); the
+ * reply must not be an error. */
+static int helper_api_call(const char *sock_path, const char *request, char *err, size_t errlen) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  /* Reached through its directory's descriptor, so a deep runtime directory does not hit the 108-byte limit. */
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", sock_path);
+  char *slash = strrchr(dir, '/');
+  if (slash) *slash = '\0';
+  int dfd = open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash ? slash + 1 : sock_path);
+  int rc = s < 0 || dfd < 0 ? -1 : connect(s, (struct sockaddr *)&addr, sizeof addr);
+  if (dfd >= 0) close(dfd);
+  if (rc < 0) {
+    snprintf(err, errlen, "cannot reach the network helper's API socket %s: %s", sock_path, strerror(errno));
+    if (s >= 0) close(s);
+    return -1;
+  }
+  char reply[2048];
+  size_t got = 0;
+  ssize_t n;
+  if (write_all(s, request, strlen(request)) < 0) got = 0;
+  shutdown(s, SHUT_WR);
+  while (got < sizeof reply - 1 && ((n = read(s, reply + got, sizeof reply - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
+    if (n > 0) got += (size_t)n;
+  reply[got] = '\0';
+  close(s);
+  if (got == 0 || strstr(reply, "\"error\"")) {
+    char *nl = strchr(reply, '\n');
+    if (nl) *nl = '\0';
+    snprintf(err, errlen, "the network helper refused %s: %s", request, got ? reply : "no reply");
+    return -1;
+  }
+  return 0;
+}
+
+/* A helper that stays in the foreground (slirp4netns): started with a ready
+ * pipe at fd readyFd and an exit pipe at fd exitFd, its output in logFile; we
+ * wait for its ready byte, record its pid, then make the API calls. */
+static int run_resident_helper(const json_value *net, char **argv, char *err, size_t errlen) {
+  int ready_fd = (int)json_get_number(net, "readyFd", 3);
+  int exit_fd = (int)json_get_number(net, "exitFd", 4);
+  const char *log_file = json_get_string(net, "logFile", "/dev/null");
+  const char *pid_file = json_get_string(net, "pidFile", NULL);
+  int ready[2], ex[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) { snprintf(err, errlen, "pipe: %s", strerror(errno)); return -1; }
+  if (pipe2(ex, O_CLOEXEC) < 0) { close(ready[0]); close(ready[1]); snprintf(err, errlen, "pipe: %s", strerror(errno)); return -1; }
+  pid_t h = fork();
+  if (h == 0) {
+    int logfd = open(log_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int devnull = open("/dev/null", O_RDWR);
+    /* Move both pipe ends clear of the target numbers before placing them. */
+    int r = fcntl(ready[1], F_DUPFD_CLOEXEC, 10), e = fcntl(ex[0], F_DUPFD_CLOEXEC, 10);
+    if (devnull >= 0) dup2(devnull, 0);
+    if (logfd >= 0) { dup2(logfd, 1); dup2(logfd, 2); }
+    if (r < 0 || e < 0 || dup2(r, ready_fd) < 0 || dup2(e, exit_fd) < 0) _exit(127);
+    /* The API socket is named relative to here: a socket path is limited to 108 bytes. */
+    const char *cwd = json_get_string(net, "cwd", NULL);
+    if (cwd && chdir(cwd) < 0) { dprintf(2, "cannot enter %s: %s\n", cwd, strerror(errno)); _exit(127); }
+    setsid();
+    execvp(argv[0], argv);
+    dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(ready[1]);
+  close(ex[0]);
+  if (h < 0) { close(ready[0]); close(ex[1]); snprintf(err, errlen, "fork: %s", strerror(errno)); return -1; }
+  helper_pid = h;
+  helper_exit_fd = ex[1];
+  char byte;
+  ssize_t n;
+  struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
+  int waited = 0;
+  while ((waited = poll(&pfd, 1, 15000)) < 0 && errno == EINTR) {}
+  n = waited > 0 ? read(ready[0], &byte, 1) : -1;
+  close(ready[0]);
+  if (n != 1) {
+    char *log = read_small_file(log_file, NULL);
+    char reason[1024] = "";
+    /* The first line that is not progress talk is the helper's reason. */
+    static const char *chatter[] = {"* ", "sent tapfd", "received tapfd", "Starting slirp", "WARNING", NULL};
+    for (char *line = log ? strtok(log, "\n") : NULL; line && !reason[0]; line = strtok(NULL, "\n")) {
+      int skip = 0;
+      for (int i = 0; chatter[i]; i++) skip |= strncmp(line, chatter[i], strlen(chatter[i])) == 0;
+      if (!skip) snprintf(reason, sizeof reason, "%s", line);
+    }
+    free(log);
+    snprintf(err, errlen, "cannot set up the container's network with %s: %s", argv[0],
+             waited == 0 ? "it did not get ready in 15 seconds" : reason[0] ? reason : "it exited without saying why");
+    return -1;
+  }
+  if (pid_file) {
+    char text[32];
+    int fd = open(pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) { write_all(fd, text, (size_t)snprintf(text, sizeof text, "%d\n", (int)h)); close(fd); }
+  }
+  const char *sock = json_get_string(net, "apiSocket", NULL);
+  const json_value *calls = json_get(net, "apiRequests");
+  for (size_t i = 0; sock && calls && i < calls->count; i++)
+    if (helper_api_call(sock, calls->items[i]->string, err, errlen) < 0) return -1;
+  return 0;
+}
+
 /* The network helper (pasta) configures the container's network namespace
  * through a file bind-mounted to it: pasta drops to "nobody" before opening the
  * namespace, and may open a bind-mounted nsfs file where it may not open
@@ -284,6 +395,12 @@ static int run_network_helper(const json_value *net, pid_t pid, char *err, size_
   char **argv = calloc(helper->count + 1, sizeof *argv);
   if (!argv) return -1;
   for (size_t i = 0; i < helper->count; i++) argv[i] = helper->items[i]->string;
+  if (json_get(net, "readyFd")) {
+    int rc = run_resident_helper(net, argv, err, errlen);
+    free(argv);
+    if (rc < 0) network_teardown(net);
+    return rc;
+  }
   int errp[2];
   if (pipe2(errp, O_CLOEXEC) < 0) { free(argv); return -1; }
   pid_t h = fork();
@@ -334,6 +451,15 @@ void network_teardown(const json_value *net) {
     if (hpid > 1) kill(hpid, SIGTERM);
     unlink(pid_file);
   }
+  if (helper_exit_fd >= 0) { close(helper_exit_fd); helper_exit_fd = -1; }
+  if (helper_pid > 0) {
+    /* Our child: reap it, so nothing is left behind, not even a zombie. */
+    for (int i = 0; i < 100 && waitpid(helper_pid, NULL, WNOHANG) == 0; i++) usleep(10000);
+    if (waitpid(helper_pid, NULL, WNOHANG) == 0) { kill(helper_pid, SIGKILL); waitpid(helper_pid, NULL, 0); }
+    helper_pid = -1;
+  }
+  const char *sock = json_get_string(net, "apiSocket", NULL);
+  if (sock) unlink(sock);
   if (netns_path) {
     umount2(netns_path, MNT_DETACH);
     unlink(netns_path);

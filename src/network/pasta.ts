@@ -8,9 +8,14 @@ import type { PortMapping } from './ports.js';
 export function pastaArgs(
   pasta: string,
   ports: PortMapping[],
-  opts: { netnsPath: string; pidFile: string; dnsForward?: string },
+  opts: { netnsPath: string; pidFile: string; dnsForward?: string; options?: string[] },
 ): string[] {
   const args = [pasta, '--config-net', '--quiet', '--netns', opts.netnsPath, '--pid', opts.pidFile];
+  // As Podman 5: the gateway address does not lead to the host's loopback unless `pasta:--map-gw` asks.
+  // (This pasta has no --map-gw option: mapping is its default, so asking only drops --no-map-gw.)
+  const user = opts.options ?? [];
+  if (!user.includes('--map-gw')) args.push('--no-map-gw');
+  args.push(...user.filter((o) => o !== '--map-gw'));
   const spec = (p: PortMapping) => {
     const host = p.range > 1 ? `${p.hostPort}-${p.hostPort + p.range - 1}` : `${p.hostPort}`;
     const ctr = p.range > 1 ? `${p.containerPort}-${p.containerPort + p.range - 1}` : `${p.containerPort}`;

@@ -22,7 +22,8 @@ export interface ContainerConfig {
   env: string[];
   workdir: string;
   hostname: string;
-  network: 'none' | 'host' | 'pasta';
+  /** the --network value (src/network/mode.ts parses it); container:ID once created */
+  network: string;
   ports: PortMapping[];
   mounts: ContainerMount[];
   dns?: { servers?: string[]; search?: string[]; options?: string[] };

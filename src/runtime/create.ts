@@ -12,6 +12,7 @@ import type { ContainerMount } from './container-store.js';
 import type { LocalImage } from '../storage/image-store.js';
 import { checkDuplicates, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type UserMount } from './mount-options.js';
 import { checkHostPorts, parsePublish, pickFreePort } from '../network/ports.js';
+import { parseNetworkMode, publishesPorts } from '../network/mode.js';
 import { findExecutable } from '../util/which.js';
 import { log } from '../util/log.js';
 
@@ -89,12 +90,25 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   // As Docker defines it: a new entrypoint drops the image's CMD; arguments replace CMD.
   const cmd = o.command.length > 0 ? o.command : o.entrypoint !== undefined ? [] : (img.Cmd ?? []);
   const command = [...entrypoint, ...cmd];
-  const network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
-  if (network !== 'none' && network !== 'host' && network !== 'pasta') {
-    throw new TspodError(`network mode "${network}" is not available yet: use --network pasta, none or host`);
+  let network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
+  const mode = parseNetworkMode(network);
+  if (mode.kind === 'network') {
+    throw new TspodError(`network mode "${network}" is not available yet: use --network pasta, slirp4netns, none, host, container:NAME or ns:PATH`);
   }
-  if (network === 'pasta' && !findExecutable('pasta')) {
-    throw new TspodError('pasta is not installed: install the passt package, or use --network none or host');
+  if ((mode.kind === 'pasta' || mode.kind === 'slirp4netns') && !findExecutable(mode.kind)) {
+    throw new TspodError(`${mode.kind} is not installed: install the ${mode.kind === 'pasta' ? 'passt' : 'slirp4netns'} package, or use another --network mode`);
+  }
+  if (mode.kind === 'slirp4netns' && mode.options.portHandler === 'rootlesskit') {
+    throw new TspodError('slirp4netns:port_handler=rootlesskit is not supported by tspod: use port_handler=slirp4netns (it also keeps the client\'s source address)');
+  }
+  if (mode.kind === 'container') {
+    // Recorded by id, so a rename of the other container does not break this one.
+    const other = openStore(ctx).find(mode.container);
+    if (!other) throw new TspodError(`looking up container to share net namespace with: no container with name or ID "${mode.container}" found: no such container`);
+    network = `container:${other.id}`;
+  }
+  if (mode.kind === 'ns' && !fs.existsSync(mode.path)) {
+    throw new TspodError(`the network namespace ${mode.path} does not exist: give the path of a network namespace file, such as /proc/PID/ns/net`);
   }
   let ports = o.publish.flatMap(parsePublish);
   if (o.publishAll) {
@@ -103,7 +117,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
       if (!ports.some((m) => m.containerPort === Number(p) && m.protocol === proto)) ports.push(...parsePublish(`${p}/${proto}`));
     }
   }
-  if (ports.length && network !== 'pasta') {
+  if (ports.length && !publishesPorts(mode)) {
     log.warn('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     ports = [];
   }

@@ -12,6 +12,9 @@ import { resolveCapabilities } from './capabilities.js';
 import { type ContainerRecord, ContainerStore } from './container-store.js';
 import { resolvConf, writeEtcFiles } from './etc-files.js';
 import { pastaArgs } from '../network/pasta.js';
+import { type NetworkMode, parseNetworkMode } from '../network/mode.js';
+import { hostContainersInternal } from '../network/host-access.js';
+import { slirp4netnsHelper, slirpAddresses } from '../network/slirp4netns.js';
 import { findExecutable } from '../util/which.js';
 import { startMonitor } from './monitor-client.js';
 import { buildSpec, type ContainerSpec, type MountSpec, MS_NODEV, MS_NOSUID, type NetworkHelperSpec } from './spec.js';
@@ -41,11 +44,20 @@ function gidMapped(gid: number): boolean {
 export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootfs = rec.config.rootfs): ContainerSpec {
   const c = { ...rec.config, rootfs };
   const user = resolveUser(c.user, c.rootfs);
-  const dns = c.network === 'pasta' && !hostHasUsableNameserver() ? PASTA_DNS_FORWARD : undefined;
-  const etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host', dns && !c.dns?.servers?.length ? [dns] : [], {
+  const mode = parseNetworkMode(c.network);
+  const slirp = mode.kind === 'slirp4netns' ? slirpAddresses(mode.options) : undefined;
+  // slirp4netns's own forwarder comes first, as in Podman; pasta's only when the host's are loopback ones.
+  const dns = slirp ? slirp.dns : mode.kind === 'pasta' && !hostHasUsableNameserver() ? PASTA_DNS_FORWARD : undefined;
+  const hostInternal = hostContainersInternal(mode);
+  let etcFiles = writeEtcFiles(store.runDir(rec.id), c.hostname, c.network !== 'host', dns && !c.dns?.servers?.length ? [dns] : [], {
     dns: c.dns,
-    addHosts: c.addHosts,
+    addHosts: [...(hostInternal ? [{ ip: hostInternal, names: ['host.containers.internal', 'host.docker.internal'] }] : []), ...(c.addHosts ?? [])],
   });
+  const joined = joinedNetwork(store, mode);
+  // Sharing a network namespace shares its /etc/hosts and resolv.conf too, as in Podman.
+  if (joined.etcDir) {
+    etcFiles = etcFiles.map((f) => (f.destination === '/etc/hostname' ? f : { ...f, source: path.join(joined.etcDir!, path.basename(f.destination)) }));
+  }
   return buildSpec({
     rootfs: c.rootfs,
     args: c.init ? [INIT_PATH, '--', ...c.command] : c.command,
@@ -63,8 +75,37 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
       ...(c.init ? [{ destination: INIT_PATH, type: 'bind', source: initBinary(), recursive: false, readonly: true, file: true }] : []),
     ],
     ttyGroupMapped: gidMapped(5),
-    network: c.network === 'pasta' ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns) : undefined,
+    network:
+      mode.kind === 'pasta'
+        ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns, mode.options)
+        : mode.kind === 'slirp4netns'
+          ? slirp4netnsHelper(findExecutable('slirp4netns') ?? 'slirp4netns', store.runDir(rec.id), mode.options, c.ports ?? [])
+          : undefined,
+    ...(joined.netns ? { joinNamespaces: { net: joined.netns } } : {}),
   });
+}
+
+/**
+ * For container:ID and ns:PATH: the network namespace to enter, and for
+ * container:ID the directory whose hosts and resolv.conf the container shares
+ * (followed to the container that owns the namespace).
+ */
+function joinedNetwork(store: ContainerStore, mode: NetworkMode): { netns?: string; etcDir?: string } {
+  if (mode.kind === 'ns') return { netns: mode.path };
+  if (mode.kind !== 'container') return {};
+  const other = store.find(mode.container);
+  if (!other) throw new TspodError(`the container ${mode.container} whose network namespace this container shares no longer exists`);
+  if (other.state.status !== 'running' || !isAlive(other.state.pid, other.state.pidStartTime)) {
+    throw new TspodError(`cannot join the network namespace of container ${other.name}: it is not running; start it first`);
+  }
+  let owner = other;
+  for (let depth = 0; depth < 16; depth++) {
+    const m = parseNetworkMode(owner.config.network);
+    const next = m.kind === 'container' ? store.find(m.container) : undefined;
+    if (!next) break;
+    owner = next;
+  }
+  return { netns: `/proc/${other.state.pid}/ns/net`, etcDir: store.runDir(owner.id) };
 }
 
 /**
@@ -140,10 +181,10 @@ async function mountRootfs(store: ContainerStore, rec: ContainerRecord): Promise
   return prepared.rootfs;
 }
 
-function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string): NetworkHelperSpec {
+function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string, options: string[] = []): NetworkHelperSpec {
   const netnsPath = path.join(runDir, 'netns');
   const pidFile = path.join(runDir, 'pasta.pid');
-  return { argv: pastaArgs(findExecutable('pasta') ?? 'pasta', ports, { netnsPath, pidFile, dnsForward }), netnsPath, pidFile };
+  return { argv: pastaArgs(findExecutable('pasta') ?? 'pasta', ports, { netnsPath, pidFile, dnsForward, options }), netnsPath, pidFile };
 }
 
 /** The address pasta answers DNS on when the host's resolvers are loopback ones (as Podman uses). */
@@ -341,6 +382,10 @@ export async function removeContainer(
   opts: { force: boolean; volumes?: boolean },
 ): Promise<ContainerRecord> {
   let rec = await reconcile(store, store.get(nameOrId));
+  const dependents = store.list().filter((c) => c.id !== rec.id && c.config.network === `container:${rec.id}`);
+  if (dependents.length) {
+    throw new TspodError(`container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((c) => c.id).join(', ')}: container already exists`);
+  }
   if (rec.state.status === 'running') {
     if (!opts.force) {
       throw new TspodError(
@@ -376,15 +421,17 @@ export function containersUsingVolume(store: ContainerStore, name: string): Cont
  */
 export function teardownNetwork(store: ContainerStore, id: string): void {
   const dir = store.runDir(id);
-  const pidFile = path.join(dir, 'pasta.pid');
-  try {
-    const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8');
-    if (pid > 1 && /^pas/.test(comm)) process.kill(pid, 'SIGTERM');
-  } catch {
-    // no helper, or already gone
+  for (const [file, comm] of [['pasta.pid', /^pas/], ['slirp4netns.pid', /^slirp4netns/]] as const) {
+    const pidFile = path.join(dir, file);
+    try {
+      const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+      if (pid > 1 && comm.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'))) process.kill(pid, 'SIGTERM');
+    } catch {
+      // no helper, or already gone
+    }
+    fs.rmSync(pidFile, { force: true });
   }
-  fs.rmSync(pidFile, { force: true });
+  fs.rmSync(path.join(dir, 'slirp4netns.sock'), { force: true });
   const netns = path.join(dir, 'netns');
   if (fs.existsSync(netns)) {
     try {

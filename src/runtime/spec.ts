@@ -48,17 +48,29 @@ export interface ContainerSpec {
  * around clone (the container's init is then not PID 1). A joined uts keeps
  * its host name.
  */
-export interface JoinNamespaces {
+export type JoinNamespaces = {
   net?: string;
   ipc?: string;
   uts?: string;
   pid?: string;
-}
+};
 
 export interface NetworkHelperSpec {
   argv: string[];
   netnsPath: string;
   pidFile: string;
+  /**
+   * A helper that stays in the foreground (slirp4netns): the launcher gives it
+   * a ready pipe at readyFd and an exit pipe at exitFd, sends its output to
+   * logFile, writes pidFile, then sends apiRequests to apiSocket.
+   */
+  readyFd?: number;
+  exitFd?: number;
+  logFile?: string;
+  apiSocket?: string;
+  apiRequests?: string[];
+  /** the directory the helper starts in */
+  cwd?: string;
 }
 
 export const MS_RDONLY = 1;

@@ -31,7 +31,8 @@ abstract class EachContainerCommand extends TspodCommand {
     }
     const { openStore } = await import('../../runtime/lifecycle.js');
     const store = openStore(this.globals);
-    if (this.all) return store.list().map((c) => c.id);
+    // Containers that share another's network namespace come first (rm -a removes them before it).
+    if (this.all) return store.list().sort((a, b) => Number(b.config.network.startsWith('container:')) - Number(a.config.network.startsWith('container:'))).map((c) => c.id);
     if (this.latest) {
       const latest = store.list()[0];
       if (!latest) throw new TspodError('no containers to act on with --latest');

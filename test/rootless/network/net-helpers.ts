@@ -1,0 +1,84 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A busybox root filesystem with a web root: /www/index.html and a CGI that prints the client's address. */
+export function addWebRoot(rootfs: string): void {
+  fs.mkdirSync(path.join(rootfs, 'www', 'cgi-bin'), { recursive: true });
+  fs.writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello-web\n');
+  fs.writeFileSync(path.join(rootfs, 'www', 'cgi-bin', 'peer'), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%s\\n" "$REMOTE_ADDR"\n', {
+    mode: 0o755,
+  });
+}
+
+export function get(host: string, port: number, urlPath = '/'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host, port, path: urlPath, timeout: 5000, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
+      })
+      .on('timeout', function (this: http.ClientRequest) {
+        this.destroy(new Error('timed out'));
+      })
+      .on('error', reject);
+  });
+}
+
+export async function retry<T>(what: string, fn: () => Promise<T>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '0.0.0.0', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+export function sendUdp(port: number, text: string): Promise<void> {
+  const sock = dgram.createSocket('udp4');
+  return new Promise<void>((res, rej) => sock.send(text, port, '127.0.0.1', (e) => (sock.close(), e ? rej(e) : res())));
+}
+
+/** The host's first non-loopback IPv4 address (what a client on the LAN would come from). */
+export function hostAddress(): string | undefined {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** Live (not zombie) processes whose command line mentions `needle` and whose name is `comm`. */
+export function helperPids(comm: string, needle: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        return (
+          fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm &&
+          fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle) &&
+          stat.slice(stat.lastIndexOf(') ') + 2)[0] !== 'Z'
+        );
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
