@@ -69,20 +69,7 @@ export async function loadArchive(storageRoot: string, input: Readable, driver: 
   await store.cleanStale();
   const extract = await store.stage('load');
   try {
-    const root = path.join(extract.dir, 'archive');
-    fs.mkdirSync(root);
-    for await (const e of readTar(sniffed(input), { what: 'the archive' })) {
-      const parts = safeComponents(e.header.name, 'the archive');
-      if (e.header.type !== 'file' || parts.length === 0) continue;
-      const file = path.join(root, ...parts);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o644);
-      try {
-        for await (const c of e.body()) writeAll(fd, c);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
+    const root = await extractArchive(input, extract.dir);
     const form: UnpackForm = driver === 'vfs' ? 'vfs' : 'overlay';
     if (fs.existsSync(path.join(root, 'oci-layout'))) return await loadOci(store, root, form);
     if (fs.existsSync(path.join(root, 'manifest.json'))) return await loadDocker(store, root, form);
@@ -90,6 +77,25 @@ export async function loadArchive(storageRoot: string, input: Readable, driver: 
   } finally {
     disposeQuietly(extract);
   }
+}
+
+/** Extract an archive (plain, gzip or zstd tar) into `<dir>/archive`: regular files only, names checked. */
+export async function extractArchive(input: Readable, dir: string): Promise<string> {
+  const root = path.join(dir, 'archive');
+  fs.mkdirSync(root);
+  for await (const e of readTar(sniffed(input), { what: 'the archive' })) {
+    const parts = safeComponents(e.header.name, 'the archive');
+    if (e.header.type !== 'file' || parts.length === 0) continue;
+    const file = path.join(root, ...parts);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o644);
+    try {
+      for await (const c of e.body()) writeAll(fd, c);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  return root;
 }
 
 function readJson(file: string, what: string): unknown {
@@ -159,11 +165,27 @@ async function install(store: ImageStore, img: ImageToLoad, form: UnpackForm): P
   return { id: stored.id, names: img.names };
 }
 
-async function loadDocker(store: ImageStore, root: string, form: UnpackForm): Promise<LoadedImage[]> {
+/** Which images of a docker-archive to load: all, the one tagged `image`, or the `index`th (docker-archive:PATH:NAME / :@N). */
+export interface DockerArchiveSelection {
+  image?: string;
+  index?: number;
+}
+
+export async function loadDocker(store: ImageStore, root: string, form: UnpackForm, select: DockerArchiveSelection = {}): Promise<LoadedImage[]> {
   const list = readJson(path.join(root, 'manifest.json'), 'manifest.json');
   if (!Array.isArray(list) || list.length === 0) throw new TspodError("the archive's manifest.json lists no image; the archive is corrupt");
+  type Entry = { Config?: string; RepoTags?: string[] | null; Layers?: string[] };
+  let entries = list as Entry[];
+  if (select.index !== undefined) {
+    if (select.index >= entries.length) throw new TspodError(`the archive holds ${entries.length} image(s): there is no image @${select.index}`);
+    entries = [entries[select.index]!];
+  } else if (select.image !== undefined) {
+    const want = normalizeName(select.image);
+    entries = entries.filter((e) => (e.RepoTags ?? []).some((t) => normalizeName(t) === want || parseImageReference(t).toString() === parseImageReference(select.image!).toString()));
+    if (entries.length === 0) throw new TspodError(`the archive has no image tagged ${select.image}`);
+  }
   const out: LoadedImage[] = [];
-  for (const entry of list as Array<{ Config?: string; RepoTags?: string[] | null; Layers?: string[] }>) {
+  for (const entry of entries) {
     if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw new TspodError("an entry of the archive's manifest.json has no Config or Layers; the archive is corrupt");
     const configFile = path.join(root, ...safeComponents(entry.Config, 'the archive'));
     const configBytes = fs.readFileSync(configFile);
@@ -191,11 +213,32 @@ async function loadDocker(store: ImageStore, root: string, form: UnpackForm): Pr
   return out;
 }
 
-async function loadOci(store: ImageStore, root: string, form: UnpackForm): Promise<LoadedImage[]> {
+/**
+ * `refName`: only the manifest annotated with that `org.opencontainers.image.ref.name`
+ * (oci:PATH:REF); `names`: the names to give instead of those in the annotations.
+ */
+export interface OciLayoutSelection {
+  refName?: string;
+  names?: string[];
+  /** Refuse a layout with several images when no refName picks one (pull, not load). */
+  single?: boolean;
+  /** What to call the layout in messages. */
+  what?: string;
+}
+
+export async function loadOci(store: ImageStore, root: string, form: UnpackForm, select: OciLayoutSelection = {}): Promise<LoadedImage[]> {
   const blob = (d: string) => path.join(root, 'blobs', ...safeComponents(d.replace(':', '/'), 'the archive'));
   const index = readJson(path.join(root, 'index.json'), 'index.json') as { manifests?: Descriptor[] };
+  let tops = index.manifests ?? [];
+  const what = select.what ?? 'the archive';
+  if (select.refName !== undefined) {
+    tops = tops.filter((t) => t.annotations?.['org.opencontainers.image.ref.name'] === select.refName);
+    if (tops.length === 0) throw new TspodError(`no image named ${JSON.stringify(select.refName)} in ${what}: no descriptor found for reference ${JSON.stringify(select.refName)}`);
+  } else if (select.single && tops.length > 1) {
+    throw new TspodError(`${what} holds ${tops.length} images; name one as PATH:NAME (its org.opencontainers.image.ref.name)`);
+  }
   const out: LoadedImage[] = [];
-  for (const top of index.manifests ?? []) {
+  for (const top of tops) {
     let desc: Descriptor = top;
     let bytes = fs.readFileSync(blob(desc.digest));
     let m = parseManifest(bytes, desc.mediaType);
@@ -213,7 +256,8 @@ async function loadOci(store: ImageStore, root: string, form: UnpackForm): Promi
     const names: string[] = [];
     const full = ann['io.containerd.image.name'];
     const refName = ann['org.opencontainers.image.ref.name'];
-    if (full) names.push(normalizeName(full));
+    if (select.names) names.push(...select.names);
+    else if (full) names.push(normalizeName(full));
     else if (refName && /[/:]/.test(refName)) names.push(normalizeName(refName));
     out.push(await install(store, { configBytes, configDigest, manifestBytes: bytes, manifestMediaType: desc.mediaType ?? m.mediaType, layers, names }, form));
   }

@@ -94,6 +94,12 @@ export function newClient(ref: ImageReference, opts: Pick<PullOptions, 'tlsVerif
 
 /** Pull an image into the store. */
 export async function pullImage(input: string, opts: PullOptions): Promise<PullResult> {
+  const { localTransport, pullLocal } = await import('./local-transports.js');
+  const local = localTransport(input);
+  if (local) {
+    const { image, record } = await pullLocal(opts.storageRoot, local, opts.driver);
+    return { id: image.id, name: image.names[0] ?? image.id, image: record };
+  }
   const candidates = pullCandidates(input);
   const progress = new Progress(opts.progress);
   let lastError: unknown;

@@ -24,6 +24,16 @@ export interface PushOptions {
 export async function pushImage(source: string, destination: string | undefined, opts: PushOptions): Promise<{ digest: string; reference: string }> {
   const store = new ImageStore(opts.storageRoot);
   const rec = store.get(source);
+  const { localTransport, pushLocal } = await import('./local-transports.js');
+  const local = destination === undefined ? undefined : localTransport(destination);
+  if (local) {
+    // Podman's lines for a copy to oci:, oci-archive:, docker-archive: or dir:.
+    const p = opts.progress;
+    p.line('Getting image source signatures');
+    await pushLocal(opts.storageRoot, rec.id, local);
+    p.line('Writing manifest to image destination');
+    return { digest: rec.digest, reference: destination! };
+  }
   let destText = destination ?? source;
   destText = destText.replace(/^docker:\/\//, '');
   if (/^[a-z-]+:/.test(destText) && !/^[^/]*:\d/.test(destText) && !destText.includes('/')) {

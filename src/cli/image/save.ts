@@ -3,10 +3,10 @@ import { TspodCommand } from '../base.js';
 
 export class SaveCommand extends TspodCommand {
   static override paths = [['save'], ['image', 'save']];
-  static override usage = Command.Usage({ category: 'Images', description: 'Save images to an archive (docker-archive or oci-archive)' });
+  static override usage = Command.Usage({ category: 'Images', description: 'Save images to an archive (docker-archive, oci-archive) or a directory (oci-dir, docker-dir)' });
 
   output = Option.String('-o,--output', { description: 'Write to a specified file (default: stdout, which must be redirected)' });
-  format = Option.String('--format', 'docker-archive', { description: 'Save image to docker-archive or oci-archive' });
+  format = Option.String('--format', 'docker-archive', { description: 'Save image to oci-archive, oci-dir (directory with oci manifest type), docker-archive, docker-dir (directory with v2s2 manifest type)' });
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Suppress the output' });
   multi = Option.Boolean('-m,--multi-image-archive', false, { description: 'Interpret additional arguments as images not tags and create a multi-image-archive (only for docker-archive)' });
   compress = Option.Boolean('--compress', false, { description: 'Compress tarball image layers (not supported; layers are saved as stored or uncompressed)' });
@@ -14,8 +14,15 @@ export class SaveCommand extends TspodCommand {
 
   async execute(): Promise<number> {
     const { TspodError } = await import('../../util/errors.js');
+    if (this.format === 'oci-dir' || this.format === 'docker-dir') {
+      if (!this.output) throw new TspodError(`--format ${this.format} writes a directory: give it with -o DIR`);
+      if (this.images.length > 1) throw new TspodError(`--format ${this.format} holds one image; save several images as a docker-archive (-m)`);
+      const { saveToDir } = await import('../../image/save.js');
+      await saveToDir(this.globals.storageRoot, this.images, this.format, this.output);
+      return 0;
+    }
     if (this.format !== 'docker-archive' && this.format !== 'oci-archive') {
-      throw new TspodError(`unsupported save format "${this.format}": use docker-archive or oci-archive`);
+      throw new TspodError(`unsupported save format "${this.format}": use docker-archive, oci-archive, oci-dir or docker-dir`);
     }
     if (!this.output && process.stdout.isTTY) {
       throw new TspodError('refusing to save to a terminal; use -o FILE or redirect stdout');
