@@ -103,32 +103,47 @@ export async function pullImage(input: string, opts: PullOptions): Promise<PullR
   const candidates = pullCandidates(input);
   const progress = new Progress(opts.progress);
   let lastError: unknown;
+  const conf = loadRegistriesConf();
+  let tried = 0;
   for (const ref of candidates) {
     progress.line(`Trying to pull ${ref.toString()}...`);
-    const client = newClient(ref, opts);
-    let resolved: ResolvedImage;
-    try {
-      resolved = await resolveImage(client, ref, opts.platform ? { platform: opts.platform } : { platform: hostPlatform() });
-    } catch (err) {
-      client.close();
-      lastError = err;
-      if (candidates.length > 1) log.debug(`pulling ${ref.toString()} failed: ${(err as Error).message}`);
-      continue;
-    }
-    try {
-      return await storePulled(client, ref, resolved, opts, progress);
-    } finally {
-      client.close();
-      progress.done();
+    conf.checkNotBlocked(ref);
+    // registries.conf: the usable mirrors in order, then the (rewritten) location; the
+    // image keeps the name asked for, whichever source served it.
+    for (const source of pullSources(conf, ref)) {
+      tried++;
+      const client = newClient(source.ref, { ...opts, tlsVerify: opts.tlsVerify ?? !source.insecure });
+      let resolved: ResolvedImage;
+      try {
+        resolved = await resolveImage(client, source.ref, opts.platform ? { platform: opts.platform } : { platform: hostPlatform() });
+      } catch (err) {
+        client.close();
+        lastError = err;
+        log.debug(`pulling ${ref.toString()} from ${source.ref.toString()} failed: ${(err as Error).message}`);
+        continue;
+      }
+      try {
+        return await storePulled(client, ref, resolved, opts, progress, source.ref);
+      } finally {
+        client.close();
+        progress.done();
+      }
     }
   }
-  if (candidates.length > 1 && lastError instanceof Error) {
+  if (tried > 1 && lastError instanceof Error) {
     throw new TspodError(`${input} could not be pulled from any of ${candidates.map((c) => c.registry).join(', ')}: ${lastError.message}`, { cause: lastError });
   }
   throw lastError;
 }
 
-async function storePulled(client: RegistryClient, ref: ImageReference, img: ResolvedImage, opts: PullOptions, progress: Progress): Promise<PullResult> {
+/** Where to fetch `ref` from: registries.conf's mirrors, then its location (the reference itself without a [[registry]] table). */
+function pullSources(conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Array<{ ref: ImageReference; insecure: boolean }> {
+  if (!conf.findRegistry(ref)) return [{ ref, insecure: conf.isInsecure(ref) }];
+  return conf.pullSources(ref).map((s) => ({ ref: parseImageReference(s.reference), insecure: s.insecure }));
+}
+
+/** `source`: the reference the blobs come from (a mirror or rewritten location); `ref` names the image. */
+async function storePulled(client: RegistryClient, ref: ImageReference, img: ResolvedImage, opts: PullOptions, progress: Progress, source: ImageReference = ref): Promise<PullResult> {
   const store = new ImageStore(opts.storageRoot);
   store.checkDriver(opts.driver);
   await store.cleanStale();
@@ -157,7 +172,7 @@ async function storePulled(client: RegistryClient, ref: ImageReference, img: Res
     }
     tasks.push(async () => {
       try {
-        await fetchLayer(client, ref, store, {
+        await fetchLayer(client, source, store, {
           desc,
           diffID: diffIDs[i]!,
           chainID,

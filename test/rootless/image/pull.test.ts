@@ -8,7 +8,7 @@ import { readTar } from '../../../src/core/index.js';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { type Fixtures, buildFixtures, pushImage, pushIndex } from '../../helpers/image-fixtures.js';
 import { MULTI_LAYER_EXPECTED } from '../../helpers/image-fixtures.js';
-import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
+import { type RegistryServer, freePort, startRegistry } from '../../helpers/registry-server.js';
 import { TSPOD_BIN, TspodSandbox } from '../../helpers/tspod.js';
 import { layerDiff, listTree, readImagesDb, readLayersDb, storageRoot, tmpDir, type TreeEntry } from './helpers.js';
 
@@ -206,6 +206,45 @@ describe('tspod pull', { timeout: 120_000 }, () => {
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(fx.busybox.config.digest.slice(7));
       expect(sb.run(['image', 'exists', 'fixtures/busybox:v1']).status).toBe(0);
+    } finally {
+      fs.rmSync(path.join(conf, 'registries.conf'));
+    }
+  });
+
+  it('registries.conf: pulls through a mirror when the registry is down, rewrites locations, refuses blocked registries', async () => {
+    const conf = path.join(sb.home, '.config', 'containers');
+    fs.mkdirSync(conf, { recursive: true });
+    const down = `127.0.0.1:${await freePort()}`; // nothing listens there
+    fs.writeFileSync(
+      path.join(conf, 'registries.conf'),
+      [
+        '[[registry]]', `prefix = "${down}/fixtures"`, `location = "${down}/fixtures"`, 'insecure = true',
+        '[[registry.mirror]]', `location = "${reg.host}/fixtures"`, 'insecure = true', '',
+        '[[registry]]', 'prefix = "tspod.invalid/rewritten"', `location = "${reg.host}/fixtures"`, 'insecure = true', '',
+        '[[registry]]', `prefix = "${reg.host}/fixtures/multi"`, `location = "${reg.host}/fixtures/multi"`, 'blocked = true', '',
+      ].join('\n'),
+    );
+    try {
+      sb.run(['rmi', '-a', '-f']);
+      // The mirror serves the image; it is stored under the name asked for.
+      const viaMirror = sb.run(['pull', '-q', `${down}/fixtures/busybox:v1`]);
+      expect(viaMirror.stderr).toBe('');
+      expect(viaMirror.stdout.trim()).toBe(fx.busybox.config.digest.slice(7));
+      expect(sb.run(['image', 'exists', `${down}/fixtures/busybox:v1`]).status).toBe(0);
+      // A prefix whose location is another registry and repository.
+      const rewritten = sb.run(['pull', '-q', 'tspod.invalid/rewritten/busybox-zstd:v1']);
+      expect(rewritten.stderr).toBe('');
+      expect(rewritten.stdout.trim()).toBe(fx.busyboxZstd.config.digest.slice(7));
+      // Blocked: one line, exit 125, nothing fetched.
+      const blocked = sb.run(['pull', '-q', `${reg.host}/fixtures/multi:v1`]);
+      expect(blocked.status).toBe(125);
+      expect(blocked.stderr.trim().split('\n')).toHaveLength(1);
+      expect(blocked.stderr).toMatch(/is blocked in .*registries\.conf/);
+      expect(sb.run(['image', 'exists', `${reg.host}/fixtures/multi:v1`]).status).toBe(1);
+      // Without the mirror the same name cannot be pulled: the mirror really served it.
+      fs.writeFileSync(path.join(conf, 'registries.conf'), `[[registry]]\nprefix = "${down}/fixtures"\nlocation = "${down}/fixtures"\ninsecure = true\n`);
+      const noMirror = sb.run(['pull', '-q', `${down}/fixtures/busybox-docker:v1`]);
+      expect(noMirror.status).toBe(125);
     } finally {
       fs.rmSync(path.join(conf, 'registries.conf'));
     }
