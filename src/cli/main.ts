@@ -52,6 +52,12 @@ import { VolumeInspectCommand } from './volume/inspect.js';
 import { VolumeLsCommand } from './volume/ls.js';
 import { VolumePruneCommand } from './volume/prune.js';
 import { VolumeRmCommand } from './volume/rm.js';
+import { PodCreateCommand } from './pod/create.js';
+import { PodExistsCommand, PodInspectCommand, PodPruneCommand } from './pod/inspect.js';
+import { PodKillCommand, PodRestartCommand, PodRmCommand, PodStartCommand, PodStopCommand } from './pod/lifecycle.js';
+import { PodPsCommand } from './pod/ps.js';
+import { GenerateKubeCommand } from './generate/kube.js';
+import { KubeDownCommand, KubePlayCommand } from './kube/play.js';
 
 /** Every command class; command files stay thin and import their engine lazily. */
 export const COMMANDS = [
@@ -104,6 +110,19 @@ export const COMMANDS = [
   VolumeLsCommand,
   VolumePruneCommand,
   VolumeRmCommand,
+  PodCreateCommand,
+  PodExistsCommand,
+  PodInspectCommand,
+  PodKillCommand,
+  PodPruneCommand,
+  PodPsCommand,
+  PodRestartCommand,
+  PodRmCommand,
+  PodStartCommand,
+  PodStopCommand,
+  GenerateKubeCommand,
+  KubeDownCommand,
+  KubePlayCommand,
 ];
 
 class HelpCommand extends Builtins.HelpCommand {

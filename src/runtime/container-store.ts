@@ -39,6 +39,10 @@ export interface ContainerConfig {
   tty?: boolean;
   /** --init: tspod-init runs as PID 1 and starts the command */
   init?: boolean;
+  /** --pod: the pod's id; its members join the infra container's shared namespaces */
+  pod?: string;
+  /** the pod's infra container (holds the namespaces, publishes the pod's ports) */
+  isInfra?: boolean;
   /** --restart: carried out when a detached container's monitor runs `container cleanup` */
   restartPolicy?: { name: 'no' | 'on-failure' | 'always' | 'unless-stopped'; maxRetries: number };
   /** --health-cmd, run by `tspod healthcheck run` */

@@ -49,6 +49,8 @@ export interface CreateOptions {
   dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
+  /** --pod NAME: join the pod's infra container's shared namespaces */
+  pod?: string;
   entrypoint?: string;
   pull?: string;
   tlsVerify?: boolean;
@@ -90,6 +92,9 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   // As Docker defines it: a new entrypoint drops the image's CMD; arguments replace CMD.
   const cmd = o.command.length > 0 ? o.command : o.entrypoint !== undefined ? [] : (img.Cmd ?? []);
   const command = [...entrypoint, ...cmd];
+  // --pod: the pod's shared network and host name are the container's.
+  const podJoin = o.pod ? await (await import('../pod/pods.js')).podMembership(ctx, o) : undefined;
+  if (podJoin) o = { ...o, ...(podJoin.network ? { network: podJoin.network } : {}), ...(podJoin.hostname ? { hostname: podJoin.hostname } : {}) };
   let network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
   const mode = parseNetworkMode(network);
   if (mode.kind === 'network') {
@@ -183,6 +188,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
     ...dnsConfig(o),
     ...(o.init ? { init: true } : {}),
+    ...(podJoin ? { pod: podJoin.podId } : {}),
     ...(restartPolicy.name !== 'no' ? { restartPolicy } : {}),
     ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),
     stopSignal,

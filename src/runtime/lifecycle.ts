@@ -273,13 +273,16 @@ export interface StartOptions {
  * with the container's exit status once it is gone; detached, as soon as it runs.
  */
 export async function startContainer(ctx: GlobalContext, store: ContainerStore, id: string, opts: StartOptions): Promise<number> {
+  const pod = await import('../pod/pods.js');
+  // A pod's containers live in its infra container's namespaces: that one runs first.
+  await pod.beforeMemberStart(ctx, store.find(id));
   const rec = await withLock(store.lockPath(id), async () => {
     const current = await reconcile(store, store.get(id));
     if (current.state.status === 'running') return undefined;
     fs.mkdirSync(store.runDir(id), { recursive: true, mode: 0o700 });
     fs.rmSync(store.exitFile(id), { force: true });
     const rootfs = await mountRootfs(store, current);
-    const spec = { ...containerSpec(store, current, rootfs), ...(current.config.tty ? { terminal: true } : {}) };
+    const spec = pod.applyPodToSpec(store, current, { ...containerSpec(store, current, rootfs), ...(current.config.tty ? { terminal: true } : {}) });
     process.env.TSPOD_NODE ??= process.execPath;
     const monitor = startMonitor({
       spec,

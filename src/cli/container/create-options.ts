@@ -39,6 +39,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   sdnotify = Option.String('--sdnotify', { description: 'Control sd-notify behavior: conmon (the monitor says READY) or ignore' });
   healthCmd = Option.String('--health-cmd', { description: "The command 'tspod healthcheck run' runs in the container to check its health" });
   envFile = Option.Array('--env-file', [], { description: 'Read in a file of environment variables' });
+  pod = Option.String('--pod', { description: 'Run the container in an existing pod (new:NAME creates it)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -84,6 +85,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       volume: this.volume,
       mount: this.mount,
       tmpfs: this.tmpfs,
+      pod: this.pod,
     });
   }
 }

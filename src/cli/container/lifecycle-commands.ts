@@ -202,6 +202,8 @@ export class ContainerCleanupCommand extends TspodCommand {
     });
     // Outside the lock: start takes it again.
     if (restart) await startContainer(this.globals, store, rec.id, { attach: false });
+    // A pod with --exit-policy=stop stops when its last container has exited.
+    else await (await import('../../pod/pods.js')).afterMemberExit(this.globals, rec);
     return 0;
   }
 }
