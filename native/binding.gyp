@@ -16,6 +16,7 @@
         "src/rundir.c",
         "src/userns_join.c",
         "src/userns_create.c",
+        "src/userns_nested.c",
         "src/util.c",
         "src/container.c",
         "src/mounts.c",

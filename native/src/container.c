@@ -2,6 +2,7 @@
 #include "container.h"
 #include "json.h"
 #include "mounts.h"
+#include "userns_nested.h"
 #include "util.h"
 
 #include <errno.h>
@@ -213,8 +214,12 @@ static int container_init(void *arg) {
       devices_prepare(json_get(spec, "devices"), &a->device_fds, err, sizeof err) < 0)
     child_fail(125, "%s", err);
   const char *rootfs = json_get_string(spec, "rootfs", NULL);
-  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail(125, "cannot bind the root filesystem %s: %s", rootfs, strerror(errno));
-  if (chdir(rootfs) < 0) child_fail(125, "cannot enter %s: %s", rootfs, strerror(errno));
+  if (nested_userns_requested(spec)) {
+    if (nested_userns_enter_rootfs(err, sizeof err) < 0) child_fail(125, "%s", err); /* the parent made it our cwd */
+  } else {
+    if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail(125, "cannot bind the root filesystem %s: %s", rootfs, strerror(errno));
+    if (chdir(rootfs) < 0) child_fail(125, "cannot enter %s: %s", rootfs, strerror(errno));
+  }
   if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail(125, "pivot_root: %s", strerror(errno));
   if (umount2(".", MNT_DETACH) < 0) child_fail(125, "cannot detach the old root: %s", strerror(errno));
   if (chdir("/") < 0) child_fail(125, "chdir /: %s", strerror(errno));
@@ -256,7 +261,7 @@ static int container_init(void *arg) {
 
 static int namespace_flags(const json_value *spec) {
   const json_value *ns = json_get(spec, "namespaces");
-  int flags = CLONE_NEWNS;
+  int flags = CLONE_NEWNS | (nested_userns_requested(spec) ? CLONE_NEWUSER : 0);
   if (json_get_bool(ns, "pid", 1)) flags |= CLONE_NEWPID;
   if (json_get_bool(ns, "uts", 1)) flags |= CLONE_NEWUTS;
   if (json_get_bool(ns, "ipc", 1)) flags |= CLONE_NEWIPC;
@@ -489,7 +494,25 @@ pid_t container_start(const json_value *spec, const int stdio[3], int console_so
       return -1;
     }
   }
+  /* With a user namespace of its own the child resolves no host path: hand it trees and its root as cwd. */
+  int nested = nested_userns_requested(spec), saved_cwd = -1;
+  if (nested) err[0] = '\0';
+  if (nested && (mounts_preopen_binds(json_get(spec, "mounts"), err, errlen) < 0 ||
+                 (saved_cwd = open(".", O_PATH | O_CLOEXEC)) < 0 || chdir(json_get_string(spec, "rootfs", "")) < 0)) {
+    if (!err[0]) snprintf(err, errlen, "cannot enter the root filesystem: %s", strerror(errno));
+    return -1;
+  }
   pid_t pid = clone(container_init, stack + stack_size, namespace_flags(spec) | SIGCHLD, &a);
+  if (nested) {
+    const json_value *mounts = json_get(spec, "mounts");
+    mounts_preopened_close(mounts ? mounts->count : 0);
+    if (fchdir(saved_cwd) == 0) close(saved_cwd);
+    if (pid > 0 && nested_userns_write_maps(spec, pid, err, errlen) < 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      return -1;
+    }
+  }
   /* Our own children (the network helper, the cleanup command) stay in our pid namespace. */
   if (own_pidns >= 0) { setns(own_pidns, CLONE_NEWPID); close(own_pidns); }
   if (pid < 0) {

@@ -37,12 +37,14 @@ static void forward_signal(int sig) {
  * the child we fork afterwards. */
 static int join_namespaces(int pid, char *err, size_t errlen) {
   static const struct { const char *name; int flag; } order[] = {
+    {"user", CLONE_NEWUSER}, /* first: a container's own user namespace owns the others */
     {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
     {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
   };
-  int fds[6];
+  enum { COUNT = sizeof order / sizeof *order };
+  int fds[COUNT];
   char path[64];
-  for (int i = 0; i < 6; i++) {
+  for (int i = 0; i < COUNT; i++) {
     snprintf(path, sizeof path, "/proc/%d/ns/%s", pid, order[i].name);
     fds[i] = open(path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0) {
@@ -51,7 +53,7 @@ static int join_namespaces(int pid, char *err, size_t errlen) {
       return -1;
     }
   }
-  for (int i = 0; i < 6; i++) {
+  for (int i = 0; i < COUNT; i++) {
     /* Namespaces the container shares with us (e.g. --network host) are no change. */
     char self[64], a[64] = "", b[64] = "";
     snprintf(self, sizeof self, "/proc/self/ns/%s", order[i].name);

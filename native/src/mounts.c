@@ -141,6 +141,30 @@ static int clone_tree(const char *source, int recursive, int readonly, unsigned 
   return fd;
 }
 
+int *mounts_preopened;
+
+int mounts_preopen_binds(const json_value *mounts, char *err, size_t errlen) {
+  if (!mounts || mounts->type != JSON_ARRAY || mounts->count == 0) return 0;
+  mounts_preopened = malloc(mounts->count * sizeof *mounts_preopened);
+  if (!mounts_preopened) return -1;
+  for (size_t i = 0; i < mounts->count; i++) {
+    const json_value *m = mounts->items[i];
+    const char *source = json_get_string(m, "source", NULL);
+    mounts_preopened[i] = -1;
+    if (strcmp(json_get_string(m, "type", ""), "bind") != 0 || !source) continue;
+    mounts_preopened[i] = clone_tree(source, json_get_bool(m, "recursive", 1), json_get_bool(m, "readonly", 0),
+                                     (unsigned long)json_get_number(m, "flags", 0), err, errlen);
+    if (mounts_preopened[i] < 0) return -1;
+  }
+  return 0;
+}
+
+void mounts_preopened_close(size_t count) {
+  for (size_t i = 0; mounts_preopened && i < count; i++) if (mounts_preopened[i] >= 0) close(mounts_preopened[i]);
+  free(mounts_preopened);
+  mounts_preopened = NULL;
+}
+
 int mounts_prepare(const json_value *mounts, prepared_mount **out, size_t *count, char *err, size_t errlen) {
   *out = NULL;
   *count = 0;
@@ -155,6 +179,7 @@ int mounts_prepare(const json_value *mounts, prepared_mount **out, size_t *count
     if (strcmp(json_get_string(m, "type", ""), "bind") == 0) {
       const char *source = json_get_string(m, "source", NULL);
       if (!source) { snprintf(err, errlen, "bind mount without a source"); free(pm); return -1; }
+      if (mounts_preopened && mounts_preopened[i] >= 0) { pm[i].tree_fd = mounts_preopened[i]; continue; }
       pm[i].tree_fd = clone_tree(source, json_get_bool(m, "recursive", 1), json_get_bool(m, "readonly", 0),
                                  (unsigned long)json_get_number(m, "flags", 0), err, errlen);
       if (pm[i].tree_fd < 0) { free(pm); return -1; }

@@ -11,6 +11,12 @@ typedef struct {
   const json_value *spec;
 } prepared_mount;
 
+/* A container with its own user namespace resolves no host path itself (the
+ * store's directories may belong to ids it does not map): the parent clones the
+ * bind mounts' trees before clone(), the child attaches them. */
+extern int *mounts_preopened;
+int mounts_preopen_binds(const json_value *mounts, char *err, size_t errlen);
+void mounts_preopened_close(size_t count);
 int mounts_prepare(const json_value *mounts, prepared_mount **out, size_t *count, char *err, size_t errlen);
 int mounts_apply(prepared_mount *mounts, size_t count, char *err, size_t errlen);
 int devices_apply(const json_value *devices, int *fds, char *err, size_t errlen);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { TspodError } from '../util/errors.js';
 import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
+import type { UsernsConfig } from './id-mappings.js';
 import { CONTAINER_NAME_RE, generateName } from './names.js';
 import type { PortMapping } from '../network/ports.js';
 
@@ -39,6 +40,8 @@ export interface ContainerConfig {
   tty?: boolean;
   /** --init: tspod-init runs as PID 1 and starts the command */
   init?: boolean;
+  /** --userns=keep-id|auto, --uidmap/--gidmap: a user namespace of its own (id-mappings.ts) */
+  userns?: UsernsConfig;
   /** --pod: the pod's id; its members join the infra container's shared namespaces */
   pod?: string;
   /** the pod's infra container (holds the namespaces, publishes the pod's ports) */

@@ -57,6 +57,11 @@ export interface CreateOptions {
   volume: string[];
   mount: string[];
   tmpfs: string[];
+  /** --userns, --uidmap, --gidmap (id-mappings.ts) and --volumes-from */
+  userns?: string;
+  uidmap?: string[];
+  gidmap?: string[];
+  volumesFrom?: string[];
 }
 
 /** `-e KEY=VALUE`, or `-e KEY` to pass the host's value on (dropped when unset), as Podman does. */
@@ -137,6 +142,10 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   if (!Number.isInteger(stopTimeout) || stopTimeout < 0) throw new TspodError(`invalid --stop-timeout "${o.stopTimeout}": give whole seconds`);
   const userMounts = [...o.volume.map(parseVolumeFlag), ...o.mount.map(parseMountFlag), ...o.tmpfs.map(parseTmpfsFlag)];
   checkDuplicates(userMounts);
+  if (o.volumesFrom?.length) {
+    const { volumesFromMounts } = await import('./volumes-from.js');
+    userMounts.push(...volumesFromMounts(openStore(ctx), o.volumesFrom, userMounts));
+  }
   // The image's VOLUMEs that no flag covers become anonymous volumes.
   for (const dest of Object.keys(img.Volumes ?? {})) {
     if (!userMounts.some((m) => m.destination === dest)) userMounts.push(parseVolumeFlag(dest));
@@ -157,6 +166,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     throw new TspodError(`--sdnotify ${sdnotify} is not supported: use conmon (the monitor notifies systemd) or ignore`);
   }
   await requireUserNamespace();
+  const userns = await containerUserns(ctx, o);
   const mounts = await resolveVolumes(ctx, userMounts);
 
   const store = openStore(ctx);
@@ -176,7 +186,8 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     network,
     ports,
     mounts,
-    user: o.user ?? (img.User || undefined),
+    // keep-id runs as the user, as Podman does, unless --user says otherwise.
+    user: o.user ?? (userns?.keepId ? `${userns.keepId.uid}:${userns.keepId.gid}` : img.User || undefined),
     capAdd: o.capAdd,
     capDrop: o.capDrop,
     privileged: o.privileged,
@@ -188,6 +199,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
     ...dnsConfig(o),
     ...(o.init ? { init: true } : {}),
+    ...(userns ? { userns } : {}),
     ...(podJoin ? { pod: podJoin.podId } : {}),
     ...(restartPolicy.name !== 'no' ? { restartPolicy } : {}),
     ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),
@@ -202,6 +214,14 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   // The host name defaults to the short id, known only now.
   if (!rec.config.hostname) return store.update(rec.id, (r) => (r.config.hostname = r.id.slice(0, 12)));
   return rec;
+}
+
+/** --userns/--uidmap/--gidmap; --userns=auto avoids the ranges other auto containers hold. */
+async function containerUserns(ctx: GlobalContext, o: CreateOptions) {
+  if (!o.userns && !o.uidmap?.length && !o.gidmap?.length) return undefined;
+  const { readNamespaceFacts, resolveUserns } = await import('./id-mappings.js');
+  const autoInUse = () => openStore(ctx).list().flatMap((r) => (r.config.userns?.mode === 'auto' ? r.config.userns.uidMap : []));
+  return resolveUserns(o, () => readNamespaceFacts(autoInUse()));
 }
 
 /** Named volumes are created on first use; an unnamed one is made for this container alone. */

@@ -21,6 +21,8 @@ import { buildSpec, type ContainerSpec, type MountSpec, MS_NODEV, MS_NOSUID, typ
 import { VolumeStore } from './volumes.js';
 import type { PortMapping } from '../network/ports.js';
 import { resolveUser } from './user.js';
+import { hostIdOf } from './id-mappings.js';
+import { containerGidMapped, keepIdEtcMounts } from './userns-files.js';
 
 export function openStore(ctx: GlobalContext): ContainerStore {
   return new ContainerStore(ctx.storageRoot, ctx.runRoot);
@@ -71,10 +73,12 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
     privileged: c.privileged,
     etcFiles,
     extraMounts: [
-      ...userMountSpecs(store, { ...rec, config: c }, user),
+      ...userMountSpecs(store, { ...rec, config: c }, c.userns ? { uid: hostIdOf(user.uid, c.userns.uidMap) ?? 0, gid: hostIdOf(user.gid, c.userns.gidMap) ?? 0 } : user),
+      ...keepIdEtcMounts(store.runDir(rec.id), c.rootfs, c.userns, c.workdir),
       ...(c.init ? [{ destination: INIT_PATH, type: 'bind', source: initBinary(), recursive: false, readonly: true, file: true }] : []),
     ],
-    ttyGroupMapped: gidMapped(5),
+    ttyGroupMapped: c.userns ? containerGidMapped(c.userns, 5) : gidMapped(5),
+    ...(c.userns ? { userns: c.userns } : {}),
     network:
       mode.kind === 'pasta'
         ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns, mode.options)
@@ -176,7 +180,8 @@ export async function containerRootfsPath(store: ContainerStore, rec: ContainerR
 async function mountRootfs(store: ContainerStore, rec: ContainerRecord): Promise<string> {
   if (!rec.config.imageId) return rec.config.rootfs;
   const { prepareContainerRootfs } = await import('../storage/rootfs.js');
-  const prepared = await prepareContainerRootfs(store.storageRoot, store.runRoot, rec.config.imageId, rec.id);
+  const idMap = rec.config.userns ? { idMap: { uidMap: rec.config.userns.uidMap, gidMap: rec.config.userns.gidMap } } : {};
+  const prepared = await prepareContainerRootfs(store.storageRoot, store.runRoot, rec.config.imageId, rec.id, idMap);
   if (prepared.rootfs !== rec.config.rootfs) await store.update(rec.id, (r) => (r.config.rootfs = prepared.rootfs));
   return prepared.rootfs;
 }

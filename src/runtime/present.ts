@@ -1,6 +1,7 @@
 import type { ContainerRecord } from './container-store.js';
 import { humanDuration } from '../format/human.js';
 import { formatPortsColumn } from '../network/ports.js';
+import { formatRanges } from './id-mappings.js';
 
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const st = rec.state;
@@ -116,6 +117,9 @@ export function inspectJson(rec: ContainerRecord, logPath: string) {
       CapDrop: c.capDrop,
       LogConfig: { Type: 'k8s-file', Path: logPath },
       RestartPolicy: { Name: c.restartPolicy?.name ?? '', MaximumRetryCount: c.restartPolicy?.maxRetries ?? 0 },
+      // As Podman 4 shows them: "private" for any user namespace of the container's own.
+      UsernsMode: c.userns ? 'private' : '',
+      ...(c.userns ? { IDMappings: { UidMap: formatRanges(c.userns.uidMap), GidMap: formatRanges(c.userns.gidMap) } } : {}),
     },
   };
 }

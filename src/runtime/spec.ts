@@ -1,4 +1,5 @@
 import { CAPABILITIES } from './capabilities.js';
+import type { IdRange } from './id-mappings.js';
 
 /**
  * The container spec the native launcher carries out (native/src/container.c).
@@ -38,6 +39,8 @@ export interface ContainerSpec {
   terminal?: boolean;
   /** pasta: its argv, the file the launcher binds the network namespace to, pasta's pid file */
   network?: NetworkHelperSpec;
+  /** a user namespace of the container's own, nested in the rootless one (host = rootless ids) */
+  userns?: { uidMap: IdRange[]; gidMap: IdRange[] };
   /** namespaces to enter instead of creating (paths such as /proc/PID/ns/net or a bind-mounted nsfs file) */
   joinNamespaces?: JoinNamespaces;
 }
@@ -104,6 +107,7 @@ export interface SpecInput {
   extraMounts: MountSpec[];
   /** gid 5 (tty) is mapped, so devpts can give it to new terminals */
   ttyGroupMapped: boolean;
+  userns?: { uidMap: IdRange[]; gidMap: IdRange[] };
   network?: NetworkHelperSpec;
   joinNamespaces?: JoinNamespaces;
 }
@@ -159,6 +163,7 @@ export function buildSpec(input: SpecInput): ContainerSpec {
     readonlyPaths: input.privileged ? [] : DEFAULT_READONLY_PATHS,
     loopbackUp: !input.hostNetwork,
     umask: 0o022,
+    ...(input.userns ? { userns: { uidMap: input.userns.uidMap, gidMap: input.userns.gidMap } } : {}),
     ...(input.network ? { network: input.network } : {}),
     ...(input.joinNamespaces && Object.keys(input.joinNamespaces).length ? { joinNamespaces: input.joinNamespaces } : {}),
   };

@@ -21,6 +21,7 @@ import { log } from '../util/log.js';
 import { ImageStore, NO_SUCH_IMAGE } from './image-store.js';
 import { layerDiffDir } from './layer-store.js';
 import { withLock } from './lock.js';
+import { type IdMap, mappedLowerDirs, readIdMap, recordIdMap, shiftOwners } from './id-shift.js';
 
 export interface PreparedRootfs {
   /** The directory to pivot_root into. */
@@ -39,6 +40,8 @@ export interface PrepareOptions {
   driver?: 'overlay' | 'vfs';
   /** For overlay: 'fuse-overlayfs' to use it instead of the kernel's. */
   mountProgram?: string;
+  /** The container has a user namespace of its own: owners are shifted for it (id-shift.ts). */
+  idMap?: IdMap;
 }
 
 export function containerRootfsDir(storageRoot: string, containerId: string): string {
@@ -86,6 +89,9 @@ export async function prepareContainerRootfs(
     return rec.layers;
   });
   const cleanup = () => releaseContainerRootfs(storageRoot, containerId);
+  // A mapping recorded at the first mount holds for every later one, whoever mounts.
+  const idMap = readIdMap(dir) ?? opts.idMap;
+  if (idMap && !readIdMap(dir)) recordIdMap(dir, idMap);
 
   if (driver === 'vfs') {
     const rootfs = path.join(dir, 'rootfs');
@@ -98,6 +104,7 @@ export async function prepareContainerRootfs(
         const r = spawnSync('cp', ['-a', '--reflink=auto', '--', `${layerDiffDir(storageRoot, top)}/.`, `${staging}/`], { encoding: 'utf8' });
         if (r.status !== 0) throw new TspodError(`cannot copy the image's root filesystem for container ${containerId}: ${(r.stderr || String(r.error)).trim()}`);
       }
+      if (idMap) shiftOwners(staging, idMap);
       fs.renameSync(staging, rootfs);
     }
     return { rootfs, driver, upperDir: rootfs, cleanup };
@@ -114,6 +121,12 @@ export async function prepareContainerRootfs(
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty, { recursive: true, mode: 0o755 });
     lowers = [empty];
+  }
+  if (idMap) {
+    lowers = mappedLowerDirs(dir, lowers, idMap);
+    // The upper directory's root is the container's "/": root's inside.
+    const root = shiftedRootOwner(idMap);
+    fs.chownSync(upper, root.uid, root.gid);
   }
   // Mount data is limited to a page: with many layers, use short links (l/N -> layer).
   let data = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
@@ -142,6 +155,11 @@ export async function prepareContainerRootfs(
   }
   log.debug(`mounted rootfs of ${containerId} at ${merged} (${lowers.length} layers)`);
   return { rootfs: merged, driver, ...(mountProgram ? { mountProgram } : {}), upperDir: upper, cleanup };
+}
+
+function shiftedRootOwner(map: IdMap): { uid: number; gid: number } {
+  const at = (ranges: IdMap['uidMap']) => ranges.find((r) => r.container === 0)?.host ?? 0;
+  return { uid: at(map.uidMap), gid: at(map.gidMap) };
 }
 
 /**

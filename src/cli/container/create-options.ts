@@ -39,6 +39,10 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   sdnotify = Option.String('--sdnotify', { description: 'Control sd-notify behavior: conmon (the monitor says READY) or ignore' });
   healthCmd = Option.String('--health-cmd', { description: "The command 'tspod healthcheck run' runs in the container to check its health" });
   envFile = Option.Array('--env-file', [], { description: 'Read in a file of environment variables' });
+  userns = Option.String('--userns', { description: 'User namespace: keep-id[:uid=N,gid=N] (your ids inside), auto[:size=N], host (default)' });
+  uidmap = Option.Array('--uidmap', [], { description: 'UID map for a user namespace of its own (CONTAINER_UID:HOST_UID:SIZE, host = rootless ids)' });
+  gidmap = Option.Array('--gidmap', [], { description: 'GID map for a user namespace of its own (CONTAINER_GID:HOST_GID:SIZE)' });
+  volumesFrom = Option.Array('--volumes-from', [], { description: "Mount the volumes of another container (CONTAINER[:ro|rw])" });
   pod = Option.String('--pod', { description: 'Run the container in an existing pod (new:NAME creates it)' });
   image = Option.String({ name: 'IMAGE' });
   command = Option.Proxy({ name: 'COMMAND' });
@@ -85,6 +89,10 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       volume: this.volume,
       mount: this.mount,
       tmpfs: this.tmpfs,
+      userns: this.userns,
+      uidmap: this.uidmap,
+      gidmap: this.gidmap,
+      volumesFrom: this.volumesFrom,
       pod: this.pod,
     });
   }
