@@ -7,6 +7,12 @@ import { CompletionCommand } from './completion/completion.js';
 import { GenerateSystemdCommand } from './generate/systemd.js';
 import { QuadletCommand } from './quadlet.js';
 import { CreateCommand } from './container/create.js';
+import { CpCommand } from './container/cp.js';
+import { CommitCommand } from './container/commit.js';
+import { TopCommand } from './container/top.js';
+import { MountCommand } from './container/mount.js';
+import { UnmountCommand } from './container/unmount.js';
+import { ContainerPruneCommand } from './container/prune.js';
 import { DiffCommand } from './container/diff.js';
 import { ExecCommand } from './container/exec.js';
 import { ExportCommand } from './container/export.js';
@@ -70,6 +76,12 @@ export const COMMANDS = [
   ContainerExistsCommand,
   ContainerInspectCommand,
   CreateCommand,
+  CpCommand,
+  CommitCommand,
+  TopCommand,
+  MountCommand,
+  UnmountCommand,
+  ContainerPruneCommand,
   DiffCommand,
   ExecCommand,
   ExportCommand,

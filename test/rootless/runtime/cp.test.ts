@@ -1,0 +1,164 @@
+import '../../helpers/require-unprivileged.js';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, TSPOD_BIN, TspodSandbox } from '../../helpers/tspod.js';
+
+const ARCHIVE = path.join(REPO_ROOT, 'dist', 'busybox-image.tar');
+const sandbox = new TspodSandbox('cp');
+const t = (args: string[], input?: string | Buffer) => sandbox.run(args, { input });
+const host = (...p: string[]) => path.join(sandbox.home, 'host', ...p);
+const sh = (ctr: string, script: string) => t(['exec', ctr, 'sh', '-c', script]);
+
+beforeAll(() => {
+  expect(t(['load', '-i', ARCHIVE]).status).toBe(0);
+  fs.mkdirSync(host(), { recursive: true });
+  fs.mkdirSync(host('vol'));
+  expect(t(['run', '-d', '--name', 'live', '-v', `${host('vol')}:/mnt/vol`, 'busybox', 'sleep', '300']).status).toBe(0);
+  const setup = sh(
+    'live',
+    'mkdir -p /d/sub && echo hi > /d/f && echo s > /d/sub/s && ln -s / /etc/escape && ln -s /d /dl && ln -s /etc/passwd /d/abs && chown 33:33 /d/f',
+  );
+  expect(setup.stderr).toBe('');
+  expect(t(['create', '--name', 'idle', 'busybox', 'true']).status).toBe(0);
+});
+afterAll(() => {
+  t(['rm', '-a', '-f']);
+  sandbox.dispose();
+});
+
+describe('cp out of a container', () => {
+  it('copies a directory to a new name, its contents with /., and into an existing directory', () => {
+    expect(t(['cp', 'live:/d', host('out1')])).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    expect(fs.readFileSync(host('out1', 'f'), 'utf8')).toBe('hi\n');
+    expect(fs.readFileSync(host('out1', 'sub', 's'), 'utf8')).toBe('s\n');
+    // Symlinks inside the copied tree stay symlinks; files belong to the user running tspod.
+    expect(fs.readlinkSync(host('out1', 'abs'))).toBe('/etc/passwd');
+    expect(fs.statSync(host('out1', 'f')).uid).toBe(process.getuid!());
+    fs.mkdirSync(host('out2'));
+    expect(t(['cp', 'live:/d/.', host('out2')]).status).toBe(0);
+    expect(fs.readdirSync(host('out2')).sort()).toEqual(['abs', 'f', 'sub']);
+    expect(t(['cp', 'live:/d', host('out2')]).status).toBe(0);
+    expect(fs.readFileSync(host('out2', 'd', 'sub', 's'), 'utf8')).toBe('s\n');
+    expect(t(['cp', 'live:/d/f', `${host('out2')}/`]).status).toBe(0);
+    expect(fs.readFileSync(host('out2', 'f'), 'utf8')).toBe('hi\n');
+  });
+
+  it('resolves symlinks inside the container, never on the host', () => {
+    // /etc/escape -> / inside the container: /etc/escape/etc/hostname is the container's file.
+    expect(t(['cp', 'live:/etc/escape/etc/hostname', host('hn')]).status).toBe(0);
+    expect(fs.readFileSync(host('hn'), 'utf8')).toBe(sh('live', 'cat /etc/hostname').stdout);
+    // /d/abs -> /etc/passwd is the container's passwd, not the host's.
+    expect(t(['cp', 'live:/d/abs', host('pw')]).status).toBe(0);
+    expect(fs.readFileSync(host('pw'), 'utf8')).toBe(sh('live', 'cat /etc/passwd').stdout);
+    expect(fs.readFileSync(host('pw'), 'utf8')).not.toBe(fs.readFileSync('/etc/passwd', 'utf8'));
+    // A followed symlink SRC copies its target under the link's name.
+    expect(t(['cp', 'live:/dl', host('out3')]).status).toBe(0);
+    expect(fs.readFileSync(host('out3', 'f'), 'utf8')).toBe('hi\n');
+  });
+
+  it('writes a tar stream to standard output with -', () => {
+    const r = spawnSync(TSPOD_BIN, ['cp', 'live:/d', '-'], { env: sandbox.env });
+    expect(r.status).toBe(0);
+    const list = spawnSync('tar', ['-tvf', '-', '--numeric-owner'], { input: r.stdout, encoding: 'utf8' });
+    const names = list.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(5).join(' ')).sort();
+    expect(names).toEqual(['d/', 'd/abs -> /etc/passwd', 'd/f', 'd/sub/', 'd/sub/s']);
+    // Owners as the container sees them.
+    expect(list.stdout).toMatch(/ 33\/33 .* d\/f\n/);
+  });
+
+  it('reports missing paths and wrong combinations like Podman (exit 125)', () => {
+    expect(t(['cp', 'live:/nonexist', host('x')])).toMatchObject({
+      status: 125,
+      stderr: 'Error: "/nonexist" could not be found on container live: no such file or directory\n',
+    });
+    expect(t(['cp', 'live:/d/f', `${host('nodir')}/`]).stderr).toBe(`Error: "${host('nodir')}/" could not be found on the host: no such file or directory\n`);
+    expect(t(['cp', 'live:/d', host('out1', 'f')]).status).toBe(125);
+    expect(t(['cp', host('hn'), host('hn2')]).stderr).toMatch(/must name a container path/);
+    expect(t(['cp', 'live:/a', 'idle:/b']).stderr).toMatch(/copying between containers is not supported/);
+    expect(t(['cp', 'nosuch:/x', host('x')]).status).toBe(1);
+  });
+});
+
+describe('cp into a container', () => {
+  it('copies a host file into a running container, owned by the container user', () => {
+    fs.writeFileSync(host('hf'), 'from host\n');
+    fs.chmodSync(host('hf'), 0o640);
+    expect(t(['cp', host('hf'), 'live:/tmp/'])).toMatchObject({ status: 0, stderr: '' });
+    expect(sh('live', 'cat /tmp/hf; stat -c "%u:%g %a" /tmp/hf').stdout).toBe('from host\n0:0 640\n');
+    // To a new name, and over an existing file.
+    expect(t(['cp', host('hf'), 'live:/tmp/renamed']).status).toBe(0);
+    expect(t(['cp', host('hn'), 'live:/tmp/renamed']).status).toBe(0);
+    expect(sh('live', 'cat /tmp/renamed').stdout).toBe(fs.readFileSync(host('hn'), 'utf8'));
+  });
+
+  it('follows a hostile symlink inside the container root: /etc/escape -> / lands in the container, not on the host', () => {
+    fs.writeFileSync(host('evil'), 'contained\n');
+    expect(t(['cp', host('evil'), 'live:/etc/escape/tmp/'])).toMatchObject({ status: 0, stderr: '' });
+    expect(sh('live', 'cat /tmp/evil').stdout).toBe('contained\n');
+    expect(fs.existsSync('/tmp/evil')).toBe(false);
+    // A symlink named as DEST is followed inside the container root too.
+    sh('live', 'ln -s /etc/escape/etc/link-target /tmp/trap');
+    expect(t(['cp', host('evil'), 'live:/tmp/trap']).status).toBe(0);
+    expect(sh('live', 'cat /etc/link-target').stdout).toBe('contained\n');
+    expect(fs.existsSync('/etc/link-target')).toBe(false);
+    // Inside a copied tree, a symlink in the place of a file is replaced, not written through.
+    fs.mkdirSync(host('t2', 'inner'), { recursive: true });
+    fs.writeFileSync(host('t2', 'inner', 'x'), 'new\n');
+    sh('live', 'mkdir -p /o2/t2/inner && ln -s /etc/escape/etc/through /o2/t2/inner/x');
+    expect(t(['cp', host('t2'), 'live:/o2/']).status).toBe(0);
+    expect(sh('live', 'test -L /o2/t2/inner/x || cat /o2/t2/inner/x; test -e /etc/through || echo not-written').stdout).toBe('new\nnot-written\n');
+  });
+
+  it('copies directories, with -a (default) chowning to the container user and --archive=false keeping ids', () => {
+    fs.mkdirSync(host('tree', 'inner'), { recursive: true });
+    fs.writeFileSync(host('tree', 'inner', 'x'), 'x\n');
+    // Into an existing directory as tree/, to a new name as that name, its contents with /.
+    expect(t(['cp', host('tree'), 'live:/tmp']).status).toBe(0);
+    expect(t(['cp', host('tree'), 'live:/newname']).status).toBe(0);
+    expect(t(['cp', `${host('tree')}/.`, 'live:/tmp']).status).toBe(0);
+    expect(sh('live', 'cat /tmp/tree/inner/x /newname/inner/x /tmp/inner/x; stat -c %u /tmp/tree/inner/x').stdout).toBe('x\nx\nx\n0\n');
+    // A container running as another user gets files it owns.
+    expect(t(['run', '-d', '--name', 'nob', '-u', '65534:65534', 'busybox', 'sleep', '300']).status).toBe(0);
+    expect(t(['cp', host('hf'), 'nob:/tmp/']).status).toBe(0);
+    expect(t(['exec', 'nob', 'stat', '-c', '%u:%g', '/tmp/hf']).stdout).toBe('65534:65534\n');
+    expect(t(['cp', '--archive=false', host('hf'), 'nob:/tmp/kept']).status).toBe(0);
+    expect(t(['exec', 'nob', 'stat', '-c', '%u:%g', '/tmp/kept']).stdout).toBe('0:0\n');
+  });
+
+  it('refuses to replace a directory with a file unless --overwrite', () => {
+    sh('live', 'mkdir -p /o/target');
+    fs.writeFileSync(host('target'), 'file\n');
+    const r = t(['cp', host('target'), 'live:/o/']);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/cannot overwrite directory "target".*--overwrite/);
+    expect(t(['cp', '--overwrite', host('target'), 'live:/o/']).status).toBe(0);
+    expect(sh('live', 'cat /o/target').stdout).toBe('file\n');
+  });
+
+  it('extracts a tar stream from standard input with -, refusing names that climb out', () => {
+    const tar = spawnSync('tar', ['-C', host(), '-cf', '-', 'tree'], {});
+    expect(t(['cp', '-', 'live:/from-stdin'], tar.stdout).status).toBe(125);
+    sh('live', 'mkdir /from-stdin');
+    expect(t(['cp', '-', 'live:/from-stdin'], tar.stdout)).toMatchObject({ status: 0, stderr: '' });
+    expect(sh('live', 'cat /from-stdin/tree/inner/x').stdout).toBe('x\n');
+    const evil = spawnSync('tar', ['-C', host(), '-cf', '-', '--transform', 's,^hf,../../hf-escaped,', 'hf'], {});
+    const r = t(['cp', '-', 'live:/from-stdin'], evil.stdout);
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/climbs out/);
+  });
+
+  it('copies into a stopped container, into its volume too, and the container sees the files', () => {
+    expect(t(['cp', host('hf'), 'idle:/hf-stopped']).status).toBe(0);
+    t(['stop', '-t', '0', 'live']);
+    expect(t(['cp', host('hf'), 'live:/mnt/vol/in-volume']).status).toBe(0);
+    expect(fs.readFileSync(host('vol', 'in-volume'), 'utf8')).toBe('from host\n');
+    expect(t(['cp', 'live:/tmp/hf', host('back')]).status).toBe(0);
+    expect(fs.readFileSync(host('back'), 'utf8')).toBe('from host\n');
+    expect(t(['start', '-a', 'idle']).status).toBe(0);
+    expect(t(['run', '--rm', '--name', 'check', 'busybox', 'true']).status).toBe(0);
+    expect(t(['cp', 'idle:/hf-stopped', host('stopped-back')]).status).toBe(0);
+    expect(fs.readFileSync(host('stopped-back'), 'utf8')).toBe('from host\n');
+  });
+});
