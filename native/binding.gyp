@@ -21,7 +21,8 @@
         "src/container.c",
         "src/mounts.c",
         "src/monitor.c",
-        "src/exec.c"
+        "src/exec.c",
+        "src/portfwd.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     },

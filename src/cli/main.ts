@@ -51,6 +51,14 @@ import { UntagCommand } from './image/untag.js';
 import { InfoCommand } from './system/info.js';
 import { SystemMigrateCommand } from './system/migrate.js';
 import { UnshareCommand } from './system/unshare.js';
+import { NetworkConnectCommand } from './network/connect.js';
+import { NetworkCreateCommand } from './network/create.js';
+import { NetworkDisconnectCommand } from './network/disconnect.js';
+import { NetworkExistsCommand } from './network/exists.js';
+import { NetworkInspectCommand } from './network/inspect.js';
+import { NetworkLsCommand } from './network/ls.js';
+import { NetworkPruneCommand } from './network/prune.js';
+import { NetworkRmCommand } from './network/rm.js';
 import { VersionCommand } from './version.js';
 import { VolumeCreateCommand } from './volume/create.js';
 import { VolumeExistsCommand } from './volume/exists.js';
@@ -116,6 +124,14 @@ export const COMMANDS = [
   SystemMigrateCommand,
   UnshareCommand,
   VersionCommand,
+  NetworkConnectCommand,
+  NetworkCreateCommand,
+  NetworkDisconnectCommand,
+  NetworkExistsCommand,
+  NetworkInspectCommand,
+  NetworkLsCommand,
+  NetworkPruneCommand,
+  NetworkRmCommand,
   VolumeCreateCommand,
   VolumeExistsCommand,
   VolumeInspectCommand,

@@ -61,6 +61,11 @@ const CONTAINER_FILTERS: Rule = {
   },
 };
 
+const NETWORK_FILTERS: Rule = {
+  kind: 'filter',
+  keys: { name: { kind: 'networks' }, id: none, label: none, driver: words('bridge') },
+};
+
 const VOLUME_FILTERS: Rule = {
   kind: 'filter',
   keys: { name: { kind: 'volumes' }, label: none, driver: words('local'), dangling: words('true', 'false'), until: none },
@@ -119,6 +124,9 @@ export const OPTION_RULES: Record<string, Rule> = {
   '--dns-search': none,
   '--dns-option': none,
   '--add-host': none,
+  '--ip': none,
+  '--mac-address': none,
+  '--network-alias': none,
   '--memory': none,
   '--cpus': none,
   '--pids-limit': none,
@@ -179,6 +187,13 @@ export const OPTION_RULES: Record<string, Rule> = {
   '--driver': words('local'),
   'volume ls --filter': VOLUME_FILTERS,
   'volume prune --filter': VOLUME_FILTERS,
+  // networks
+  'network create --driver': words('bridge'),
+  '--subnet': none,
+  '--gateway': none,
+  'network connect --alias': none,
+  'network ls --filter': NETWORK_FILTERS,
+  'network prune --filter': NETWORK_FILTERS,
   '--filter': none,
 
   // images
@@ -297,6 +312,8 @@ export const ARGUMENT_RULES: Record<string, Rule[]> = {
   'network inspect': [{ kind: 'networks' }],
   'network exists': [{ kind: 'networks' }],
   'network create': [none],
+  'network connect': [{ kind: 'networks' }, { kind: 'containers' }],
+  'network disconnect': [{ kind: 'networks' }, { kind: 'containers' }],
 };
 
 /** What the groups of commands are, for `tspod <TAB>`. */

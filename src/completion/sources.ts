@@ -166,8 +166,14 @@ export const NETWORK_MODES: Candidate[] = [
  */
 export function networkCandidates(paths: StorePaths, toComplete: string): Candidate[] {
   const names = new Map<string, string>();
-  const db = readJson(path.join(paths.storageRoot, 'networks', 'networks.json'));
-  if (isObject(db) && isObject(db.networks)) for (const name of Object.keys(db.networks)) names.set(name, 'network');
+  // tspod's networks: one NAME.json each (src/network/networks-store.ts).
+  try {
+    for (const f of fs.readdirSync(path.join(paths.storageRoot, 'networks'))) {
+      if (f.endsWith('.json') && !f.startsWith('.') && f !== 'networks.json') names.set(f.slice(0, -5), 'network');
+    }
+  } catch {
+    // no networks yet
+  }
   const configHome = process.env.XDG_CONFIG_HOME || path.join(process.env.HOME || os.homedir(), '.config');
   try {
     for (const f of fs.readdirSync(path.join(configHome, 'containers', 'networks'))) {

@@ -7,6 +7,7 @@ import { withLock } from '../storage/lock.js';
 import type { UsernsConfig } from './id-mappings.js';
 import { CONTAINER_NAME_RE, generateName } from './names.js';
 import type { PortMapping } from '../network/ports.js';
+import type { NetworkAttachment } from '../network/bridge.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -25,6 +26,8 @@ export interface ContainerConfig {
   hostname: string;
   /** the --network value (src/network/mode.ts parses it); container:ID once created */
   network: string;
+  /** user-defined networks the container is attached to (network connect/disconnect change it); network names the first */
+  networks?: NetworkAttachment[];
   ports: PortMapping[];
   mounts: ContainerMount[];
   dns?: { servers?: string[]; search?: string[]; options?: string[] };

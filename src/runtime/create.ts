@@ -13,6 +13,7 @@ import type { LocalImage } from '../storage/image-store.js';
 import { checkDuplicates, parseMountFlag, parseTmpfsFlag, parseVolumeFlag, type UserMount } from './mount-options.js';
 import { checkHostPorts, parsePublish, pickFreePort } from '../network/ports.js';
 import { parseNetworkMode, publishesPorts } from '../network/mode.js';
+import { parseUserNetworks } from '../network/bridge-options.js';
 import { findExecutable } from '../util/which.js';
 import { log } from '../util/log.js';
 
@@ -49,6 +50,10 @@ export interface CreateOptions {
   dnsSearch?: string[];
   dnsOption?: string[];
   addHost?: string[];
+  /** on the first user-defined network: --ip, --mac-address, --network-alias */
+  ip?: string;
+  macAddress?: string;
+  networkAlias?: string[];
   /** --pod NAME: join the pod's infra container's shared namespaces */
   pod?: string;
   entrypoint?: string;
@@ -101,8 +106,12 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   const podJoin = o.pod ? await (await import('../pod/pods.js')).podMembership(ctx, o) : undefined;
   if (podJoin) o = { ...o, ...(podJoin.network ? { network: podJoin.network } : {}), ...(podJoin.hostname ? { hostname: podJoin.hostname } : {}) };
   let network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
+  // --network NAME[,NAME...]: user-defined networks, bridges in the rootless network namespace (src/network/bridge.ts).
+  const userNets = parseUserNetworks(ctx.storageRoot, o.network, { ip: o.ip, mac: o.macAddress, aliases: o.networkAlias });
+  if (userNets === 'default') network = findExecutable('pasta') ? 'pasta' : 'none';
+  else if (userNets) network = userNets[0].name;
   const mode = parseNetworkMode(network);
-  if (mode.kind === 'network') {
+  if (mode.kind === 'network' && !userNets) {
     throw new TspodError(`network mode "${network}" is not available yet: use --network pasta, slirp4netns, none, host, container:NAME or ns:PATH`);
   }
   if ((mode.kind === 'pasta' || mode.kind === 'slirp4netns') && !findExecutable(mode.kind)) {
@@ -127,7 +136,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
       if (!ports.some((m) => m.containerPort === Number(p) && m.protocol === proto)) ports.push(...parsePublish(`${p}/${proto}`));
     }
   }
-  if (ports.length && !publishesPorts(mode)) {
+  if (ports.length && !publishesPorts(mode) && !Array.isArray(userNets)) {
     log.warn('Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use');
     ports = [];
   }
@@ -199,6 +208,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
     ...dnsConfig(o),
     ...(o.init ? { init: true } : {}),
+    ...(Array.isArray(userNets) ? { networks: userNets } : {}),
     ...(userns ? { userns } : {}),
     ...(podJoin ? { pod: podJoin.podId } : {}),
     ...(restartPolicy.name !== 'no' ? { restartPolicy } : {}),

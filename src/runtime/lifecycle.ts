@@ -15,6 +15,7 @@ import { pastaArgs } from '../network/pasta.js';
 import { type NetworkMode, parseNetworkMode } from '../network/mode.js';
 import { hostContainersInternal } from '../network/host-access.js';
 import { slirp4netnsHelper, slirpAddresses } from '../network/slirp4netns.js';
+import { attachBridgeNetworks, releaseBridgeNetworks } from '../network/bridge.js';
 import { findExecutable } from '../util/which.js';
 import { startMonitor } from './monitor-client.js';
 import { buildSpec, type ContainerSpec, type MountSpec, MS_NODEV, MS_NOSUID, type NetworkHelperSpec } from './spec.js';
@@ -84,7 +85,9 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
         ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns, mode.options)
         : mode.kind === 'slirp4netns'
           ? slirp4netnsHelper(findExecutable('slirp4netns') ?? 'slirp4netns', store.runDir(rec.id), mode.options, c.ports ?? [])
-          : undefined,
+          : mode.kind === 'network'
+            ? attachBridgeNetworks(store.storageRoot, store, rec, c.networks ?? [{ name: mode.name, aliases: [] }], c.ports ?? [])
+            : undefined,
     ...(joined.netns ? { joinNamespaces: { net: joined.netns } } : {}),
   });
 }
@@ -233,6 +236,7 @@ export async function reconcile(store: ContainerStore, rec: ContainerRecord): Pr
   if (rec.state.status !== 'running') return rec;
   const exit = readExitFile(store.exitFile(rec.id));
   if (exit) {
+    releaseBridgeNetworks(store, rec.id);
     return store.update(rec.id, (r) => {
       r.state = { ...r.state, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.finishedAt, pid: 0, monitorPid: 0 };
       if (exit.error) r.state.error = exit.error;
@@ -428,6 +432,7 @@ export function containersUsingVolume(store: ContainerStore, name: string): Cont
  * the bind-mounted network namespace.
  */
 export function teardownNetwork(store: ContainerStore, id: string): void {
+  releaseBridgeNetworks(store, id);
   const dir = store.runDir(id);
   for (const [file, comm] of [['pasta.pid', /^pas/], ['slirp4netns.pid', /^slirp4netns/]] as const) {
     const pidFile = path.join(dir, file);

@@ -10,6 +10,9 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   hostname = Option.String('--hostname', { description: 'Set the container host name' });
   network = Option.String('--network,--net', { description: 'Network mode: pasta (default), none or host' });
+  ip = Option.String('--ip', { description: 'IPv4 address of the container on its (first) user-defined network' });
+  macAddress = Option.String('--mac-address', { description: 'MAC address of the container on its (first) user-defined network' });
+  networkAlias = Option.Array('--network-alias', [], { description: 'Another name of the container on its user-defined network' });
   volume = Option.Array('-v,--volume', [], { description: 'Bind mount a host path or a named volume ([SOURCE:]DEST[:ro,rw,z,Z,U])' });
   mount = Option.Array('--mount', [], { description: 'Attach a mount: type=bind|volume|tmpfs,source=,target=[,readonly]' });
   tmpfs = Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (DEST[:OPTIONS])' });
@@ -59,6 +62,9 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       workdir: this.workdir,
       hostname: this.hostname,
       network: this.network,
+      ip: this.ip,
+      macAddress: this.macAddress,
+      networkAlias: this.networkAlias,
       user: this.user,
       capAdd: this.capAdd,
       capDrop: this.capDrop,

@@ -1,0 +1,61 @@
+import net from 'node:net';
+import { TspodError } from '../util/errors.js';
+import type { NetworkAttachment } from './bridge.js';
+import { DEFAULT_NETWORK, inSubnet, NetworkStore } from './networks-store.js';
+
+/** Network modes of --network that are not network names (Podman reserves them too). */
+export const RESERVED_NETWORK_NAMES = new Set(['none', 'host', 'private', 'pasta', 'slirp4netns', 'container', 'ns', 'default']);
+
+export interface UserNetworkFlags {
+  ip?: string;
+  mac?: string;
+  aliases?: string[];
+}
+
+const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+
+/**
+ * `--network NAME[,NAME...]` naming networks: their attachments (--ip,
+ * --mac-address and --network-alias apply to the first). `bridge` means the
+ * default network "podman" (a bridge too when asked for by name; without
+ * --network a container keeps the default mode, pasta, as in rootless Podman 5).
+ * Undefined when the value is a network mode for someone else to parse;
+ * `default` for `private`, the default mode.
+ */
+export function parseUserNetworks(storageRoot: string, value: string | undefined, flags: UserNetworkFlags): NetworkAttachment[] | 'default' | undefined {
+  const extras = flags.ip !== undefined || flags.mac !== undefined || (flags.aliases?.length ?? 0) > 0;
+  if (value === undefined || value.includes(':') || value.includes('=') || RESERVED_NETWORK_NAMES.has(value)) {
+    if (extras) throw new TspodError('--ip, --mac-address and --network-alias need a user-defined network: create one with `tspod network create NAME` and add --network NAME');
+    return value === 'private' ? 'default' : undefined;
+  }
+  const names = value.split(',').filter(Boolean).map((n) => (n === 'bridge' ? DEFAULT_NETWORK.name : n));
+  const store = new NetworkStore(storageRoot);
+  const out: NetworkAttachment[] = [];
+  for (const name of names) {
+    const rec = store.find(name);
+    if (!rec) throw new TspodError(`unable to find network with name or ID ${name}: network not found (create it with 'tspod network create ${name}')`);
+    if (out.some((a) => a.name === rec.name)) continue;
+    out.push({ name: rec.name, aliases: [] });
+  }
+  if (out.length === 0) throw new TspodError(`invalid --network "${value}": name a network`);
+  const first = out[0];
+  const firstNet = store.get(first.name);
+  if (flags.ip !== undefined) {
+    if (!net.isIPv4(flags.ip)) throw new TspodError(`invalid --ip "${flags.ip}": give an IPv4 address`);
+    if (!inSubnet(flags.ip, firstNet.subnets[0].subnet) || flags.ip === firstNet.subnets[0].gateway) {
+      throw new TspodError(`--ip ${flags.ip} is not a free host address of network ${first.name} (${firstNet.subnets[0].subnet}, gateway ${firstNet.subnets[0].gateway})`);
+    }
+    first.ip = flags.ip;
+  }
+  if (flags.mac !== undefined) {
+    if (!MAC_RE.test(flags.mac) || (parseInt(flags.mac.slice(0, 2), 16) & 1) === 1) {
+      throw new TspodError(`invalid --mac-address "${flags.mac}": give a unicast MAC address like 92:d0:c6:0a:29:33`);
+    }
+    first.mac = flags.mac.toLowerCase();
+  }
+  first.aliases = [...new Set(flags.aliases ?? [])];
+  for (const alias of first.aliases) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(alias)) throw new TspodError(`invalid --network-alias "${alias}": use letters, digits, '_', '.' and '-'`);
+  }
+  return out;
+}

@@ -1,0 +1,343 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
+import { FileLock } from '../storage/lock.js';
+import { TspodError } from '../util/errors.js';
+import { launcherPath } from '../util/paths.js';
+import type { ContainerRecord, ContainerStore } from '../runtime/container-store.js';
+import type { NetworkHelperSpec } from '../runtime/spec.js';
+import type { PortMapping } from './ports.js';
+import {
+  DNS_FORWARD,
+  ensureBridge,
+  ensureRootlessNetns,
+  haveNetworkTools,
+  inNetns,
+  isNamespaceMount,
+  removeRootlessNetns,
+  run,
+  rootlessNetnsDir,
+  rootlessNetnsPath,
+  TOOL_PATH,
+} from './bridge-netns.js';
+import { intToIp, type NetworkRecord, NetworkStore, parseSubnet } from './networks-store.js';
+
+/** A container's membership of a user-defined network, fixed at create or by `network connect`. */
+export interface NetworkAttachment {
+  name: string;
+  /** --ip: a fixed address; otherwise one is allocated at each start */
+  ip?: string;
+  mac?: string;
+  aliases: string[];
+}
+
+/** An address in use: which container holds it, under which names, through which veth. */
+export interface Lease {
+  container: string;
+  name: string;
+  hostname: string;
+  aliases: string[];
+  ip: string;
+  mac: string;
+  veth: string;
+  iface: string;
+  at: number;
+}
+
+/** network name -> leases; lives in the run root, so a reboot frees everything. */
+type Ipam = Record<string, Lease[]>;
+
+function ipamFile(runRoot: string): string {
+  return path.join(rootlessNetnsDir(runRoot), 'ipam.json');
+}
+
+/**
+ * The IPAM lock, taken synchronously: teardown runs from synchronous paths. It
+ * is the innermost lock (taken after a container's own), so no cycle.
+ */
+function withIpamLock<T>(runRoot: string, fn: () => T): T {
+  const lockPath = path.join(rootlessNetnsDir(runRoot), 'ipam.lock');
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 30_000;
+  let lock: FileLock | undefined;
+  while (!(lock = FileLock.tryAcquire(lockPath))) {
+    if (Date.now() > deadline) throw new TspodError(`timed out waiting for the network lock ${lockPath}`);
+    Atomics.wait(sleeper, 0, 0, 10);
+  }
+  try {
+    return fn();
+  } finally {
+    lock.release();
+  }
+}
+
+/** A lease of a container that is gone, or stopped for a while, is free again. */
+function collectGarbage(ipam: Ipam, store: ContainerStore, keep: string): void {
+  for (const [net, leases] of Object.entries(ipam)) {
+    ipam[net] = leases.filter((l) => {
+      if (l.container === keep) return true;
+      const rec = store.find(l.container);
+      if (!rec) return false;
+      return rec.state.status === 'running' || Date.now() - l.at < 60_000;
+    });
+    if (ipam[net].length === 0) delete ipam[net];
+  }
+}
+
+function pickAddress(n: NetworkRecord, taken: Set<string>): string {
+  const { base, size } = parseSubnet(n.subnets[0].subnet);
+  for (let i = base + 1; i < base + size - 1; i++) {
+    const ip = intToIp(i);
+    if (ip !== n.subnets[0].gateway && !taken.has(ip)) return ip;
+  }
+  throw new TspodError(`network ${n.name} has no free address left in ${n.subnets[0].subnet}: remove unused containers or create a bigger network`);
+}
+
+/** A locally administered MAC address (Podman's are random too). */
+function randomMac(): string {
+  const b = crypto.randomBytes(6);
+  b[0] = (b[0] & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+function vethName(containerId: string, index: number): string {
+  return `veth${containerId.slice(0, 9)}${index}`;
+}
+
+/** Lines of /etc/hosts for the members of this container's DNS-enabled networks. */
+function hostsEntries(ipam: Ipam, networks: NetworkStore, containerId: string): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const [net, leases] of Object.entries(ipam)) {
+    if (!leases.some((l) => l.container === containerId)) continue;
+    const rec = networks.find(net);
+    if (!rec || !rec.dns_enabled) continue;
+    for (const l of leases) {
+      const names = l.container === containerId ? [l.hostname, l.name, ...l.aliases] : [l.name, ...l.aliases];
+      const line = `${l.ip}\t${[...new Set(names)].join(' ')}`;
+      if (!seen.has(line)) lines.push(line);
+      seen.add(line);
+    }
+  }
+  return lines;
+}
+
+const BEGIN = '# tspod networks begin';
+const END = '# tspod networks end';
+
+/**
+ * Put the member lines into a container's /etc/hosts. Written in place: the
+ * file is bind-mounted into the running container, a rename would not show.
+ */
+export function updateHostsFile(file: string, entries: string[]): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return;
+  }
+  const lines = text.split('\n');
+  const b = lines.indexOf(BEGIN);
+  const e = lines.indexOf(END);
+  if (b >= 0 && e > b) lines.splice(b, e - b + 1);
+  // After the localhost lines, before the 127.0.1.1 line: the container's own name resolves to its address.
+  const at = Math.min(2, lines.length);
+  if (entries.length) lines.splice(at, 0, BEGIN, ...entries, END);
+  const next = lines.join('\n');
+  if (next !== text) fs.writeFileSync(file, next);
+}
+
+function syncHosts(ipam: Ipam, networks: NetworkStore, store: ContainerStore, containers: Set<string>): void {
+  for (const id of containers) updateHostsFile(path.join(store.runDir(id), 'hosts'), hostsEntries(ipam, networks, id));
+}
+
+function membersOf(ipam: Ipam, nets: string[]): Set<string> {
+  return new Set(nets.flatMap((n) => (ipam[n] ?? []).map((l) => l.container)));
+}
+
+/**
+ * Lease addresses for a container about to start and prepare its networks:
+ * the rootless namespace, each bridge, the /etc/hosts of every member. Returns
+ * the helper the launcher runs once the container's network namespace exists
+ * (veth pairs, addresses, routes, then the port forwarder).
+ */
+export function attachBridgeNetworks(
+  storageRoot: string,
+  store: ContainerStore,
+  rec: ContainerRecord,
+  attachments: NetworkAttachment[],
+  ports: PortMapping[],
+): NetworkHelperSpec {
+  haveNetworkTools();
+  const runRoot = store.runRoot;
+  const networks = new NetworkStore(storageRoot);
+  const runDir = store.runDir(rec.id);
+  const ctrNetns = path.join(runDir, 'netns');
+  const pidFile = path.join(runDir, 'portfwd.pid');
+  const nets = attachments.map((a) => networks.get(a.name));
+  const leases: Lease[] = withIpamLock(runRoot, () => {
+    const ipam = readJsonFile<Ipam>(ipamFile(runRoot), {});
+    collectGarbage(ipam, store, rec.id);
+    for (const list of Object.values(ipam)) for (let i = list.length - 1; i >= 0; i--) if (list[i].container === rec.id) list.splice(i, 1);
+    const netns = ensureRootlessNetns(runRoot);
+    const out = attachments.map((a, i) => {
+      const n = nets[i];
+      ensureBridge(netns, n);
+      const list = (ipam[n.name] ??= []);
+      const taken = new Set(list.map((l) => l.ip));
+      if (a.ip && taken.has(a.ip)) {
+        const holder = list.find((l) => l.ip === a.ip)!;
+        throw new TspodError(`IP address ${a.ip} is already allocated on network ${n.name} (container ${holder.name}): choose another --ip`);
+      }
+      const lease: Lease = {
+        container: rec.id,
+        name: rec.name,
+        hostname: rec.config.hostname,
+        aliases: a.aliases,
+        ip: a.ip ?? pickAddress(n, taken),
+        mac: a.mac ?? randomMac(),
+        veth: vethName(rec.id, i),
+        iface: `eth${i}`,
+        at: Date.now(),
+      };
+      list.push(lease);
+      return lease;
+    });
+    writeJsonAtomic(ipamFile(runRoot), ipam);
+    syncHosts(ipam, networks, store, membersOf(ipam, nets.map((n) => n.name)));
+    return out;
+  });
+  fixResolvConf(path.join(runDir, 'resolv.conf'));
+  const script = [
+    'set -e',
+    `export PATH='${TOOL_PATH}'`,
+    ...leases.map((l, i) => linkCommands(rootlessNetnsPath(runRoot), ctrNetns, nets[i], l, i === 0)),
+  ];
+  const forwards = leases.length === 0 ? [] : ports.flatMap((p) => Array.from({ length: p.range }, (_, k) => `${p.protocol}:${p.hostIp || '0.0.0.0'}:${p.hostPort + k}:${leases[0].ip}:${p.containerPort + k}`));
+  // The forwarder holds the host ports; it ends with the monitor (its parent's parent here is the monitor: $PPID).
+  if (forwards.length) script.push(`exec '${launcherPath()}' --portfwd '${rootlessNetnsPath(runRoot)}' "$PPID" '${pidFile}' ${forwards.join(' ')}`);
+  return { argv: ['/bin/sh', '-c', script.join('\n'), 'tspod-network'], netnsPath: ctrNetns, pidFile };
+}
+
+/** The shell lines that plug one veth pair in: bridge end in the rootless namespace, ethN in the container's. */
+function linkCommands(rootless: string, ctrNetns: string, n: NetworkRecord, l: Lease, defaultRoute: boolean): string {
+  const { prefix } = parseSubnet(n.subnets[0].subnet);
+  const inside = [
+    `link set ${l.iface} address ${l.mac}`,
+    `addr add ${l.ip}/${prefix} dev ${l.iface}`,
+    `link set ${l.iface} up`,
+    ...(defaultRoute && !n.internal ? [`route add default via ${n.subnets[0].gateway}`] : []),
+  ];
+  return [
+    `nsenter --net='${rootless}' ip link del ${l.veth} 2>/dev/null || true`,
+    `nsenter --net='${rootless}' ip link add ${l.veth} type veth peer name ${l.iface} netns '${ctrNetns}'`,
+    `nsenter --net='${rootless}' ip link set ${l.veth} master ${n.network_interface} up`,
+    `printf '%s\\n' ${inside.map((c) => `'${c}'`).join(' ')} | nsenter --net='${ctrNetns}' ip -batch -`,
+  ].join('\n');
+}
+
+/** Without a usable resolver from the host, point the container at pasta's DNS forwarder (through the rootless namespace). */
+function fixResolvConf(file: string): void {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    if (!/^\s*nameserver\s/m.test(text)) fs.writeFileSync(file, `nameserver ${DNS_FORWARD}\n${text}`);
+  } catch {
+    // no resolv.conf (none was written)
+  }
+}
+
+/**
+ * The container stopped or is removed: free its addresses, drop it from the
+ * other members' /etc/hosts, and end the rootless namespace when nobody is
+ * attached any more. Its veth pairs went with its network namespace.
+ */
+export function releaseBridgeNetworks(store: ContainerStore, id: string): void {
+  const runRoot = store.runRoot;
+  if (!fs.existsSync(ipamFile(runRoot))) return;
+  withIpamLock(runRoot, () => {
+    const ipam = readJsonFile<Ipam>(ipamFile(runRoot), {});
+    const nets = Object.keys(ipam).filter((n) => ipam[n].some((l) => l.container === id));
+    if (nets.length === 0) return;
+    const netns = rootlessNetnsPath(runRoot);
+    for (const n of nets) {
+      for (const l of ipam[n].filter((x) => x.container === id)) {
+        // Normally gone with the container's namespace; not when that is still held somewhere.
+        if (isNamespaceMount(netns)) {
+          try {
+            inNetns(netns, ['sh', '-c', `ip link del ${l.veth} 2>/dev/null; true`]);
+          } catch {
+            // already gone
+          }
+        }
+      }
+      ipam[n] = ipam[n].filter((l) => l.container !== id);
+      if (ipam[n].length === 0) delete ipam[n];
+    }
+    writeJsonAtomic(ipamFile(runRoot), ipam);
+    syncHosts(ipam, new NetworkStore(store.storageRoot), store, membersOf(ipam, nets));
+    if (Object.keys(ipam).length === 0) removeRootlessNetns(runRoot);
+  });
+}
+
+/** Current leases of one network (for inspect and the leak checks). */
+export function networkLeases(runRoot: string, name: string): Lease[] {
+  return readJsonFile<Ipam>(ipamFile(runRoot), {})[name] ?? [];
+}
+
+/** `network connect` on a running container: one more veth pair, now. */
+export function connectRunning(storageRoot: string, store: ContainerStore, rec: ContainerRecord, a: NetworkAttachment): void {
+  haveNetworkTools();
+  const runRoot = store.runRoot;
+  const networks = new NetworkStore(storageRoot);
+  const n = networks.get(a.name);
+  const ctrNetns = path.join(store.runDir(rec.id), 'netns');
+  if (!isNamespaceMount(ctrNetns)) throw new TspodError(`container ${rec.name} has no network namespace tspod can join: connect it while it is stopped`);
+  withIpamLock(runRoot, () => {
+    const ipam = readJsonFile<Ipam>(ipamFile(runRoot), {});
+    collectGarbage(ipam, store, rec.id);
+    const mine = Object.values(ipam).flat().filter((l) => l.container === rec.id);
+    const used = new Set(mine.map((l) => Number(l.iface.slice(3))));
+    let index = 0;
+    while (used.has(index)) index++;
+    const list = (ipam[n.name] ??= []);
+    if (a.ip && list.some((l) => l.ip === a.ip)) throw new TspodError(`IP address ${a.ip} is already allocated on network ${n.name}: choose another --ip`);
+    const netns = ensureRootlessNetns(runRoot);
+    ensureBridge(netns, n);
+    const lease: Lease = {
+      container: rec.id,
+      name: rec.name,
+      hostname: rec.config.hostname,
+      aliases: a.aliases,
+      ip: a.ip ?? pickAddress(n, new Set(list.map((l) => l.ip))),
+      mac: a.mac ?? randomMac(),
+      veth: vethName(rec.id, index),
+      iface: `eth${index}`,
+      at: Date.now(),
+    };
+    run(['/bin/sh', '-c', `set -e\nexport PATH='${TOOL_PATH}'\n${linkCommands(netns, ctrNetns, n, lease, mine.length === 0)}`]);
+    list.push(lease);
+    writeJsonAtomic(ipamFile(runRoot), ipam);
+    syncHosts(ipam, networks, store, membersOf(ipam, [n.name, ...Object.keys(ipam).filter((k) => ipam[k].some((l) => l.container === rec.id))]));
+  });
+}
+
+/** `network disconnect` on a running container: its veth on that network goes, its names with it. */
+export function disconnectRunning(store: ContainerStore, rec: ContainerRecord, network: string): void {
+  const runRoot = store.runRoot;
+  withIpamLock(runRoot, () => {
+    const ipam = readJsonFile<Ipam>(ipamFile(runRoot), {});
+    const list = ipam[network] ?? [];
+    const mine = list.filter((l) => l.container === rec.id);
+    const netns = rootlessNetnsPath(runRoot);
+    for (const l of mine) {
+      if (isNamespaceMount(netns)) inNetns(netns, ['sh', '-c', `ip link del ${l.veth} 2>/dev/null; true`]);
+    }
+    const members = membersOf(ipam, Object.keys(ipam).filter((k) => ipam[k].some((l) => l.container === rec.id)));
+    ipam[network] = list.filter((l) => l.container !== rec.id);
+    if (ipam[network].length === 0) delete ipam[network];
+    writeJsonAtomic(ipamFile(runRoot), ipam);
+    syncHosts(ipam, new NetworkStore(store.storageRoot), store, members);
+    if (Object.keys(ipam).length === 0) removeRootlessNetns(runRoot);
+  });
+}
