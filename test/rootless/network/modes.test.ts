@@ -1,12 +1,16 @@
 import '../../helpers/require-unprivileged.js';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { addWebRoot, freePort, get, helperPids, retry } from './net-helpers.js';
+import { addUdpPrinter, addWebRoot, freePort, get, helperPids, retry, sendUdp } from './net-helpers.js';
 
 const sandbox = new TspodSandbox('netmodes');
 const rootfs = makeBusyboxRootfs(sandbox.home);
 addWebRoot(rootfs);
+addUdpPrinter(rootfs, sandbox.home);
 const t = (args: string[]) => sandbox.run(args);
 
 afterAll(() => {
@@ -79,5 +83,65 @@ describe('--network container:NAME and ns:PATH', () => {
       expect(r.status, bad).toBe(125);
       expect(r.stderr.trim().split('\n'), bad).toHaveLength(1);
     }
+  });
+});
+
+describe('--network slirp4netns', () => {
+  const slirps = () => helperPids('slirp4netns', sandbox.runDir);
+
+  it('carries TCP and UDP through published ports, and ends with rm -f', async () => {
+    const tcp = await freePort();
+    const udp = await freePort();
+    const run = t(['run', '-d', '--name', 'slirp-web', '--network', 'slirp4netns', '-p', `${tcp}:8080`, '-p', `${udp}:9999/udp`, '--rootfs', rootfs,
+      'sh', '-c', 'udp-print 9999 > /tmp/udp.txt & exec httpd -f -p 8080 -h /www']);
+    expect(run.stderr).toBe('');
+    expect(await retry('GET through slirp4netns', () => get('127.0.0.1', tcp))).toBe('hello-web\n');
+    await retry('a datagram through slirp4netns', async () => {
+      await sendUdp(udp, 'ping-udp\n');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(t(['exec', 'slirp-web', 'cat', '/tmp/udp.txt']).stdout).toContain('ping-udp');
+    });
+    expect(t(['port', 'slirp-web']).stdout).toBe(`8080/tcp -> 0.0.0.0:${tcp}\n9999/udp -> 0.0.0.0:${udp}\n`);
+    expect(slirps()).toHaveLength(1);
+    const inside = t(['exec', 'slirp-web', 'sh', '-c', 'ip -o -4 addr show tap0; cat /etc/resolv.conf']).stdout;
+    expect(inside).toMatch(/inet 10\.0\.2\.100\/24/);
+    expect(inside).toMatch(/^nameserver 10\.0\.2\.3$/m);
+    expect(t(['rm', '-f', 'slirp-web']).status).toBe(0);
+    expect(slirps()).toEqual([]);
+    const dir = fs.readdirSync(path.join(sandbox.runDir, 'containers'), { recursive: true }).map(String);
+    expect(dir.filter((f) => /slirp4netns\.(sock|pid)$|netns$/.test(f))).toEqual([]);
+    await new Promise<void>((resolve, reject) => {
+      const s = net.createServer().once('error', reject).listen(tcp, '0.0.0.0', () => s.close(() => resolve()));
+    });
+  });
+
+  it('applies mtu and cidr, and ends when the container exits on its own', async () => {
+    const r = t(['run', '-d', '--name', 'slirp-short', '--network', 'slirp4netns:mtu=1500,cidr=10.9.0.0/24', '--rootfs', rootfs,
+      'sh', '-c', 'ip -o -4 addr show tap0; ip link show tap0; ip route; sleep 1']);
+    expect(r.stderr).toBe('');
+    expect(t(['wait', 'slirp-short']).stdout).toBe('0\n');
+    const out = t(['logs', 'slirp-short']).stdout;
+    expect(out).toMatch(/inet 10\.9\.0\.100\/24/);
+    expect(out).toMatch(/mtu 1500/);
+    expect(out).toMatch(/default via 10\.9\.0\.2/);
+    await retry('slirp4netns to end with its container', async () => expect(slirps()).toEqual([]));
+    t(['rm', 'slirp-short']);
+  });
+
+  it('leaves nothing behind when the monitor is killed', async () => {
+    t(['run', '-d', '--name', 'slirp-orphan', '--network', 'slirp4netns', '--rootfs', rootfs, 'sleep', '60']);
+    expect(slirps()).toHaveLength(1);
+    const monitor = Number(t(['inspect', '--format', '{{.State.ConmonPid}}', 'slirp-orphan']).stdout.trim());
+    expect(monitor).toBeGreaterThan(1);
+    process.kill(monitor, 'SIGKILL');
+    // Its exit pipe closed with the monitor: slirp4netns ends by itself.
+    await retry('slirp4netns to end with its monitor', async () => expect(slirps()).toEqual([]));
+    expect(t(['rm', '-f', 'slirp-orphan']).status).toBe(0);
+  });
+
+  it('refuses port_handler=rootlesskit in one line', () => {
+    const r = t(['create', '--network', 'slirp4netns:port_handler=rootlesskit', '--rootfs', rootfs, 'true']);
+    expect(r.status).toBe(125);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -81,4 +82,27 @@ export function helperPids(comm: string, needle: string): number[] {
       }
     })
     .map(Number);
+}
+
+/** busybox has no UDP server: a tiny static one that prints what it receives, as /bin/udp-print. */
+export function addUdpPrinter(rootfs: string, workDir: string): void {
+  const src = path.join(workDir, 'udp-print.c');
+  fs.writeFileSync(
+    src,
+    `#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) { perror("bind"); return 1; }
+  char buf[2048];
+  for (;;) {
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    if (n > 0) { fwrite(buf, 1, (size_t)n, stdout); fflush(stdout); }
+  }
+}
+`,
+  );
+  execFileSync('cc', ['-static', '-O2', '-o', path.join(rootfs, 'bin', 'udp-print'), src]);
 }
