@@ -16,6 +16,7 @@ import {
   NETWORK_MODES,
   networkCandidates,
   signalCandidates,
+  podCandidates,
   volumeCandidates,
   type StorePaths,
 } from './sources.js';
@@ -263,7 +264,7 @@ function argumentResult(parsed: Parsed, toComplete: string, paths: StorePaths): 
   const rule = rules[Math.min(index, rules.length - 1)];
   const r = applyRule(rule, toComplete, parsed, paths);
   // Do not offer what is already on the command line (rm a b <TAB>).
-  if (rule.kind === 'containers' || rule.kind === 'images' || rule.kind === 'volumes' || rule.kind === 'networks') {
+  if (rule.kind === 'containers' || rule.kind === 'images' || rule.kind === 'volumes' || rule.kind === 'networks' || rule.kind === 'pods' || rule.kind === 'containers-or-pods') {
     r.candidates = r.candidates.filter((c) => !parsed.positionals.includes(c.value));
   }
   return r;
@@ -297,6 +298,10 @@ function applyRule(rule: Rule, toComplete: string, parsed: Parsed, paths: StoreP
       return noFiles(imageCandidates(paths, toComplete));
     case 'volumes':
       return noFiles(volumeCandidates(paths, toComplete));
+    case 'pods':
+      return noFiles(podCandidates(paths, toComplete));
+    case 'containers-or-pods':
+      return noFiles([...containerCandidates(paths, toComplete), ...podCandidates(paths, toComplete)]);
     case 'networks':
       return noFiles(networkCandidates(paths, toComplete));
     case 'network-modes': {

@@ -18,6 +18,9 @@ export type Rule =
   | { kind: 'containers'; statuses?: readonly string[] }
   | { kind: 'images' }
   | { kind: 'volumes' }
+  | { kind: 'pods' }
+  /** generate kube: containers and pods alike */
+  | { kind: 'containers-or-pods' }
   /** --network: the modes and the user networks */
   | { kind: 'network-modes' }
   | { kind: 'networks' }
@@ -119,7 +122,7 @@ export const OPTION_RULES: Record<string, Rule> = {
   '--conmon-pidfile': files,
   '--sdnotify': words('container', 'conmon', 'healthy', 'ignore'),
   '--entrypoint': none,
-  '--pod': none,
+  '--pod': { kind: 'pods' },
   '--dns': none,
   '--dns-search': none,
   '--dns-option': none,
@@ -242,6 +245,21 @@ export const OPTION_RULES: Record<string, Rule> = {
 
   // quadlet
   '--unit-dirs': dirs,
+
+  // pods
+  '--share': words(['ipc,net,uts', 'the default'], ['net', 'the network only'], ['+', 'add to the default (+uts)'], ['none', 'nothing shared']),
+  '--pod-id-file': files,
+  '--infra-conmon-pidfile': files,
+  '--exit-policy': words(['continue', 'the pod keeps running when its containers exit'], ['stop', 'the pod stops when its last container exits']),
+  '--infra': words('true', 'false'),
+  'pod ps --filter': { kind: 'filter', keys: { name: { kind: 'pods' }, id: none, status: words('created', 'running', 'degraded', 'exited'), label: none, 'ctr-names': { kind: 'containers' }, 'ctr-ids': none } },
+  'pod ps --format': { kind: 'format' },
+  'pod inspect --format': { kind: 'format' },
+
+  // kube
+  '--start': words('true', 'false'),
+  '--service-container': words('true', 'false'),
+  'generate kube --filename': files,
 };
 
 /**
@@ -273,6 +291,17 @@ export const ARGUMENT_RULES: Record<string, Rule[]> = {
   'container exists': [{ kind: 'containers' }],
   'container cleanup': [{ kind: 'containers' }],
   'generate systemd': [{ kind: 'containers' }],
+  'generate kube': [{ kind: 'containers-or-pods' }],
+  'kube play': [{ kind: 'files', ext: ['yaml', 'yml', 'json'] }],
+  'kube down': [{ kind: 'files', ext: ['yaml', 'yml', 'json'] }],
+  'play kube': [{ kind: 'files', ext: ['yaml', 'yml', 'json'] }],
+  'pod start': [{ kind: 'pods' }],
+  'pod stop': [{ kind: 'pods' }],
+  'pod restart': [{ kind: 'pods' }],
+  'pod kill': [{ kind: 'pods' }],
+  'pod rm': [{ kind: 'pods' }],
+  'pod inspect': [{ kind: 'pods' }],
+  'pod exists': [{ kind: 'pods' }],
   diff: [{ kind: 'containers' }],
   export: [{ kind: 'containers' }],
   mount: [{ kind: 'containers' }],

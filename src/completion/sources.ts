@@ -146,6 +146,21 @@ export function volumeCandidates(paths: StorePaths, toComplete: string): Candida
   return out.sort((a, b) => a.value.localeCompare(b.value));
 }
 
+// ---------------------------------------------------------------- pods
+
+/** Pods from `pods/pods.json` (src/pod/store.ts): names always, 12-character IDs once two characters are typed. */
+export function podCandidates(paths: StorePaths, toComplete: string): Candidate[] {
+  const db = readJson(path.join(paths.storageRoot, 'pods', 'pods.json'));
+  if (!isObject(db) || !isObject(db.pods)) return [];
+  const out: Candidate[] = [];
+  for (const raw of Object.values(db.pods)) {
+    if (!isObject(raw) || typeof raw.id !== 'string' || typeof raw.name !== 'string') continue;
+    if (raw.name.startsWith(toComplete)) out.push({ value: raw.name, description: 'pod' });
+    if (toComplete.length >= 2 && raw.id.startsWith(toComplete)) out.push({ value: raw.id.slice(0, 12), description: `pod ${raw.name}` });
+  }
+  return out.sort((a, b) => a.value.localeCompare(b.value));
+}
+
 // ---------------------------------------------------------------- networks
 
 /** Network modes `--network` takes besides network names (Podman's list). */
