@@ -202,6 +202,9 @@ static int container_init(void *arg) {
   close(a->go_pipe[1]);
   if (read(a->go_pipe[0], &go, 1) != 1) _exit(125); /* the parent died */
   close(a->go_pipe[0]);
+  /* The parent has moved us into the container's cgroup: it is the root of our cgroup namespace. */
+  if (json_get_string(spec, "cgroupPath", NULL) && json_get_bool(json_get(spec, "namespaces"), "cgroup", 1) && unshare(CLONE_NEWCGROUP) < 0)
+    child_fail(125, "cannot create the cgroup namespace: %s", strerror(errno));
   for (int i = 0; i < 3; i++) {
     if (a->stdio[i] >= 0 && a->stdio[i] != i && dup2(a->stdio[i], i) < 0) child_fail(125, "cannot set up stdio: %s", strerror(errno));
   }
@@ -266,7 +269,8 @@ static int namespace_flags(const json_value *spec) {
   if (json_get_bool(ns, "uts", 1)) flags |= CLONE_NEWUTS;
   if (json_get_bool(ns, "ipc", 1)) flags |= CLONE_NEWIPC;
   if (json_get_bool(ns, "net", 1)) flags |= CLONE_NEWNET;
-  if (json_get_bool(ns, "cgroup", 1)) flags |= CLONE_NEWCGROUP;
+  /* With a cgroup of its own, the child makes its cgroup namespace once it is in it. */
+  if (json_get_bool(ns, "cgroup", 1) && !json_get_string(spec, "cgroupPath", NULL)) flags |= CLONE_NEWCGROUP;
   const json_value *join = json_get(spec, "joinNamespaces");
   for (size_t i = 0; i < sizeof joinable / sizeof *joinable; i++)
     if (json_get_string(join, joinable[i].key, NULL)) flags &= ~joinable[i].type;
@@ -521,6 +525,12 @@ pid_t container_start(const json_value *spec, const int stdio[3], int console_so
   }
   close(error_pipe[1]);
   close(a.go_pipe[0]);
+  const char *cgroup = json_get_string(spec, "cgroupPath", NULL);
+  if (cgroup && cgroup_enter(cgroup, pid, err, errlen) < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
   if (run_network_helper(json_get(spec, "network"), pid, err, errlen) < 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);

@@ -82,6 +82,9 @@ int exec_main(void) {
   int pid = (int)json_get_number(cfg, "pid", 0);
   const json_value *spec = json_get(cfg, "process");
   if (pid <= 0 || !spec) { emit_error(125, "the exec parameters name no container process"); return 125; }
+  /* Into the container's cgroup first (its path is not in sight from its mount namespace), so pause freezes us too. */
+  const char *cgroup = json_get_string(cfg, "cgroupPath", NULL);
+  if (cgroup && cgroup_enter(cgroup, 0, err, sizeof err) < 0) { emit_error(125, err); return 125; }
   if (join_namespaces(pid, err, sizeof err) < 0) { emit_error(125, err); return 125; }
   if (pipe2(error_pipe, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
 

@@ -172,6 +172,152 @@ static int detach_monitor(void) {
   return 0;
 }
 
+/* ---- attach: clients on a unix socket in the container's run directory ----
+ * Frames both ways are [type:1][length:4, big-endian][payload]. To clients:
+ * 1 stdout, 2 stderr, 3 exit (payload: the exit code, 4 bytes). From clients:
+ * 0 stdin bytes, 4 end of stdin, 5 window size (rows:2, cols:2). */
+#define MAX_CLIENTS 16
+enum { FRAME_STDIN = 0, FRAME_STDOUT = 1, FRAME_STDERR = 2, FRAME_EXIT = 3, FRAME_STDIN_EOF = 4, FRAME_RESIZE = 5 };
+
+struct client {
+  int fd;
+  unsigned char buf[8192 + 5];
+  size_t have;
+};
+static struct client clients[MAX_CLIENTS];
+static int listen_fd = -1;
+static char *socket_path;
+/* Where container stdin goes: the terminal's master, or the write end of its stdin pipe. */
+static int container_stdin = -1;
+
+/* A client that does not take its output within a second is dropped rather than stall the container. */
+static int write_within(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t n = write(fd, p, len);
+    if (n > 0) { p += n; len -= (size_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      struct pollfd pf = {fd, POLLOUT, 0};
+      if (poll(&pf, 1, 1000) > 0) continue;
+    }
+    return -1;
+  }
+  return 0;
+}
+
+static void drop_client(struct client *c) {
+  close(c->fd);
+  c->fd = -1;
+  c->have = 0;
+}
+
+static void send_frame(int type, const void *data, size_t len) {
+  unsigned char head[5] = {(unsigned char)type, (unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8), (unsigned char)len};
+  for (int i = 0; i < MAX_CLIENTS; i++) {
+    if (clients[i].fd < 0) continue;
+    if (write_within(clients[i].fd, head, 5) < 0 || write_within(clients[i].fd, data, len) < 0) drop_client(&clients[i]);
+  }
+}
+
+/* Bind through /proc/self/fd/N of the directory: the full path may be longer than sun_path allows. */
+static int attach_listen(const char *path) {
+  if (!path) return -1;
+  const char *slash = strrchr(path, '/');
+  if (!slash) return -1;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+  int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return -1;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1);
+  unlinkat(dfd, slash + 1, 0);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0 && (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 8) < 0)) { close(fd); fd = -1; }
+  close(dfd);
+  if (fd >= 0) socket_path = strdup(path);
+  return fd;
+}
+
+static void accept_client(void) {
+  int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (fd < 0) return;
+  for (int i = 0; i < MAX_CLIENTS; i++) {
+    if (clients[i].fd < 0) { clients[i].fd = fd; clients[i].have = 0; return; }
+  }
+  close(fd);
+}
+
+static void close_container_stdin(int tty) {
+  /* A terminal stays open (^D is the user's to type); a pipe's end is the container's EOF. */
+  if (tty || container_stdin < 0) return;
+  close(container_stdin);
+  container_stdin = -1;
+}
+
+static void client_input(struct client *c, int tty) {
+  ssize_t n = read(c->fd, c->buf + c->have, sizeof c->buf - c->have);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) { drop_client(c); return; }
+  c->have += (size_t)n;
+  for (;;) {
+    if (c->have < 5) return;
+    size_t len = ((size_t)c->buf[1] << 24) | ((size_t)c->buf[2] << 16) | ((size_t)c->buf[3] << 8) | c->buf[4];
+    if (len > sizeof c->buf - 5) { drop_client(c); return; }
+    if (c->have < 5 + len) return;
+    unsigned char *payload = c->buf + 5;
+    if (c->buf[0] == FRAME_STDIN && container_stdin >= 0) {
+      if (write_all(container_stdin, payload, len) < 0) close_container_stdin(tty);
+    } else if (c->buf[0] == FRAME_STDIN_EOF) {
+      close_container_stdin(tty);
+    } else if (c->buf[0] == FRAME_RESIZE && len == 4 && tty_master >= 0) {
+      struct winsize ws = {.ws_row = (unsigned short)(payload[0] << 8 | payload[1]), .ws_col = (unsigned short)(payload[2] << 8 | payload[3])};
+      ioctl(tty_master, TIOCSWINSZ, &ws);
+    }
+    memmove(c->buf, c->buf + 5 + len, c->have - 5 - len);
+    c->have -= 5 + len;
+  }
+}
+
+/* ---- detach keys (--detach-keys), watched on our stdin in the foreground ---- */
+static unsigned char detach_keys[32];
+static size_t detach_len, detach_matched;
+
+/* Pass typed bytes on, holding back a partial detach sequence; 1 when the whole sequence was typed. */
+static int filter_detach(const unsigned char *in, size_t n) {
+  unsigned char out[65536 + 32];
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (detach_len && in[i] == detach_keys[detach_matched]) {
+      if (++detach_matched == detach_len) return 1;
+      continue;
+    }
+    /* A broken sequence: what was held back was typed for the container. */
+    if (detach_matched) { memcpy(out + o, detach_keys, detach_matched); o += detach_matched; detach_matched = 0; }
+    if (detach_len && in[i] == detach_keys[0]) { detach_matched = 1; if (detach_len == 1) return 1; continue; }
+    out[o++] = in[i];
+  }
+  if (o && container_stdin >= 0 && write_all(container_stdin, out, o) < 0) container_stdin = -1;
+  return 0;
+}
+
+static void ignore_signal(int sig) { (void)sig; }
+
+/* The user typed the detach keys: the CLI goes, we stay with the container as a detached monitor does. */
+static void detach_from_terminal(void) {
+  emit("{\"event\":\"detached\"}\n");
+  if (event_fd >= 0) close(event_fd);
+  event_fd = -1;
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); close(devnull); }
+  setsid();
+  prctl(PR_SET_NAME, "tspod-monitor", 0, 0, 0);
+  struct sigaction sa = {0};
+  sa.sa_handler = ignore_signal;
+  int quiet[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+  for (size_t i = 0; i < sizeof quiet / sizeof *quiet; i++) sigaction(quiet[i], &sa, NULL);
+}
+
 int monitor_main(void) {
   char err[1024];
   char *input = read_fd_all(CONFIG_FD, NULL);
@@ -185,11 +331,21 @@ int monitor_main(void) {
   const char *exit_file = json_get_string(cfg, "exitFile", NULL);
   int detach = json_get_bool(cfg, "detach", 0);
   int interactive = json_get_bool(cfg, "interactive", 0);
+  int sig_proxy = json_get_bool(cfg, "sigProxy", 1);
+  const json_value *keys = json_get(cfg, "detachKeys");
+  for (size_t i = 0; keys && keys->type == JSON_ARRAY && i < keys->count && i < sizeof detach_keys; i++)
+    detach_keys[detach_len++] = (unsigned char)keys->items[i]->number;
+  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
 
   if (detach && detach_monitor() < 0) { emit_error(125, "cannot start the container monitor"); return 125; }
+  /* Writing to a closed pipe (the CLI or the container gone) is an error to handle, not death. A handler, not
+   * SIG_IGN: the container must not inherit an ignored SIGPIPE. */
+  struct sigaction pipe_sa = {0};
+  pipe_sa.sa_handler = ignore_signal;
+  sigaction(SIGPIPE, &pipe_sa, NULL);
 
   int tty = json_get_bool(cfg, "tty", 0);
-  int out[2], errp[2];
+  int out[2], errp[2], in[2] = {-1, -1};
   int master = -1, slave = -1;
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int stdio[3];
@@ -201,30 +357,38 @@ int monitor_main(void) {
     out[0] = out[1] = errp[0] = errp[1] = -1;
   } else {
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
-    stdio[0] = interactive && !detach ? 0 : devnull;
+    /* -i: the container reads a pipe we feed from our stdin or from attached clients. */
+    if (interactive && pipe2(in, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+    stdio[0] = interactive ? in[0] : devnull;
     stdio[1] = out[1];
     stdio[2] = errp[1];
+    container_stdin = in[1];
   }
   int log_fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+  listen_fd = attach_listen(json_get_string(cfg, "attachSocket", NULL));
 
-  /* Signals from the CLI in the foreground go to the container. */
+  /* Signals from the CLI in the foreground go to the container (--sig-proxy); without, they are not ours to act on. */
   if (!detach) {
     struct sigaction sa = {0};
-    sa.sa_handler = forward_signal;
+    sa.sa_handler = sig_proxy ? forward_signal : ignore_signal;
     sa.sa_flags = SA_RESTART;
-    int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+    int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
     for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++) sigaction(forwarded[i], &sa, NULL);
+    sa.sa_handler = forward_signal;
+    sigaction(SIGWINCH, &sa, NULL);
   }
 
   int fail_code;
   pid_t pid = container_start(spec, stdio, console[1], &fail_code, err, sizeof err);
   if (console[1] >= 0) close(console[1]);
+  if (in[0] >= 0) close(in[0]);
   if (pid >= 0 && tty) {
     master = receive_fd(console[0]);
     close(console[0]);
     if (master < 0) { kill(pid, SIGKILL); emit_error(125, "the container did not pass its terminal"); return 125; }
     out[0] = master;
     tty_master = master;
+    container_stdin = interactive ? master : -1;
     if (!detach && isatty(0)) {
       struct winsize ws;
       if (ioctl(0, TIOCGWINSZ, &ws) == 0) ioctl(master, TIOCSWINSZ, &ws);
@@ -235,6 +399,7 @@ int monitor_main(void) {
   if (slave >= 0) close(slave);
   if (devnull >= 0) close(devnull);
   if (pid < 0) {
+    if (socket_path) unlink(socket_path);
     write_exit_file(exit_file, fail_code, 0, err);
     emit_error(fail_code, err);
     return fail_code;
@@ -254,18 +419,38 @@ int monitor_main(void) {
     cfmakeraw(&t);
     tcsetattr(0, TCSANOW, &t);
   }
-  /* Streams: container stdout, container stderr (no terminal), our stdin (terminal, -i). */
-  struct pollfd fds[3] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}, {tty && interactive && !detach ? 0 : -1, POLLIN, 0}};
+  /* Streams: container stdout, container stderr (no terminal), our stdin (-i), attach listener, clients. */
+  struct pollfd fds[4 + MAX_CLIENTS];
+  fds[0] = (struct pollfd){out[0], POLLIN, 0};
+  fds[1] = (struct pollfd){errp[0], POLLIN, 0};
+  fds[2] = (struct pollfd){interactive && !detach ? 0 : -1, POLLIN, 0};
   const char *names[2] = {"stdout", "stderr"};
   int open_streams = tty ? 1 : 2;
-  char buf[65536];
+  static char buf[65536];
   while (open_streams > 0) {
-    int r = poll(fds, 3, -1);
+    fds[3] = (struct pollfd){listen_fd, POLLIN, 0};
+    for (int i = 0; i < MAX_CLIENTS; i++) fds[4 + i] = (struct pollfd){clients[i].fd, POLLIN, 0};
+    int r = poll(fds, 4 + MAX_CLIENTS, -1);
     if (r < 0) { if (errno == EINTR) continue; break; }
     if (fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof buf);
-      if (n > 0) write_all(master, buf, (size_t)n);
-      else if (n == 0 || errno != EINTR) fds[2].fd = -1;
+      if (n > 0) {
+        if (filter_detach((unsigned char *)buf, (size_t)n)) {
+          if (raw) tcsetattr(0, TCSANOW, &saved);
+          raw = 0;
+          detach_from_terminal();
+          detach = 1;
+          fds[2].fd = -1;
+        }
+      } else if (n == 0 || errno != EINTR) {
+        fds[2].fd = -1;
+        if (detach_matched && container_stdin >= 0) write_all(container_stdin, detach_keys, detach_matched);
+        close_container_stdin(tty);
+      }
+    }
+    if (fds[3].fd >= 0 && (fds[3].revents & POLLIN)) accept_client();
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+      if (fds[4 + i].fd >= 0 && fds[4 + i].fd == clients[i].fd && (fds[4 + i].revents & (POLLIN | POLLHUP | POLLERR))) client_input(&clients[i], tty);
     }
     for (int i = 0; i < 2; i++) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
@@ -275,19 +460,28 @@ int monitor_main(void) {
       if (n <= 0) { close(fds[i].fd); fds[i].fd = -1; open_streams--; continue; }
       log_chunk(log_fd, names[i], buf, (size_t)n);
       if (!detach) write_all(i == 0 ? 1 : 2, buf, (size_t)n);
+      send_frame(i == 0 ? FRAME_STDOUT : FRAME_STDERR, buf, (size_t)n);
     }
   }
   if (raw) tcsetattr(0, TCSANOW, &saved);
+  if (container_stdin >= 0 && container_stdin != master) close(container_stdin);
 
   int status;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) { emit_error(125, "lost the container process"); return 125; }
   }
   network_teardown(json_get(spec, "network"));
+  cgroup_remove(json_get_string(spec, "cgroupPath", NULL));
   int signaled = WIFSIGNALED(status);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   if (log_fd >= 0) close(log_fd);
   write_exit_file(exit_file, code, signaled, NULL);
+  /* Attached clients learn the exit code, then the socket goes. */
+  if (socket_path) unlink(socket_path);
+  if (listen_fd >= 0) close(listen_fd);
+  unsigned char code_bytes[4] = {(unsigned char)(code >> 24), (unsigned char)(code >> 16), (unsigned char)(code >> 8), (unsigned char)code};
+  send_frame(FRAME_EXIT, code_bytes, 4);
+  for (int i = 0; i < MAX_CLIENTS; i++) if (clients[i].fd >= 0) drop_client(&clients[i]);
   snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d%s}\n", code, signaled ? ",\"signaled\":true" : "");
   emit(line);
   if (detach) run_cleanup(json_get(cfg, "cleanup"));

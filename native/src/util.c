@@ -104,3 +104,22 @@ int read_failure_report(int fd, char *msg, size_t msglen) {
   snprintf(msg, msglen, "%s", space ? space + 1 : report);
   return code ? code : 125;
 }
+
+int cgroup_enter(const char *dir, pid_t pid, char *err, size_t errlen) {
+  char path[4200], num[32];
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  int n = snprintf(num, sizeof num, "%d\n", (int)(pid ? pid : getpid()));
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write_all(fd, num, (size_t)n) < 0) {
+    snprintf(err, errlen, "cannot move the container into its cgroup %s: %s", dir, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+void cgroup_remove(const char *dir) {
+  if (!dir || !dir[0]) return;
+  for (int i = 0; i < 100 && rmdir(dir) < 0 && errno == EBUSY; i++) usleep(10000);
+}

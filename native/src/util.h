@@ -23,4 +23,11 @@ void json_escape_to(char *dst, size_t dstlen, const char *src);
  * message in msg. */
 int read_failure_report(int fd, char *msg, size_t msglen);
 
+/* Delegated cgroup v2: move process pid (0: the caller) into the cgroup
+ * directory dir by writing its cgroup.procs; on failure, a message in err. */
+int cgroup_enter(const char *dir, pid_t pid, char *err, size_t errlen);
+/* Remove a container's (empty) cgroup directory, waiting briefly for the
+ * kernel to let go of processes that were just reaped. */
+void cgroup_remove(const char *dir);
+
 #endif

@@ -15,6 +15,8 @@ import { UnmountCommand } from './container/unmount.js';
 import { ContainerPruneCommand } from './container/prune.js';
 import { DiffCommand } from './container/diff.js';
 import { ExecCommand } from './container/exec.js';
+import { AttachCommand } from './container/attach.js';
+import { PauseCommand, UnpauseCommand } from './container/pause.js';
 import { ExportCommand } from './container/export.js';
 import { HealthcheckRunCommand } from './container/healthcheck.js';
 import { ContainerInspectCommand } from './container/inspect.js';
@@ -85,6 +87,9 @@ export const COMMANDS = [
   ContainerInspectCommand,
   CreateCommand,
   CpCommand,
+  AttachCommand,
+  PauseCommand,
+  UnpauseCommand,
   CommitCommand,
   TopCommand,
   MountCommand,

@@ -9,7 +9,7 @@ import { CONTAINER_NAME_RE, generateName } from './names.js';
 import type { PortMapping } from '../network/ports.js';
 import type { NetworkAttachment } from '../network/bridge.js';
 
-export type ContainerStatus = 'created' | 'running' | 'exited';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited';
 
 /** What `create` decided; fixed for the container's life. */
 export interface ContainerConfig {
@@ -88,6 +88,10 @@ export interface ContainerState {
   /** `stop` ended it: restart policies other than always leave it stopped */
   stoppedByUser?: boolean;
   restartCount?: number;
+  /** the container's own cgroup v2 directory (under a delegated one), frozen by `pause` */
+  cgroupPath?: string;
+  /** the last `healthcheck run` result */
+  health?: { status: 'healthy' | 'unhealthy' };
 }
 
 export interface ContainerRecord {
@@ -173,6 +177,11 @@ export class ContainerStore {
 
   exitFile(id: string): string {
     return path.join(this.runDir(id), 'exit');
+  }
+
+  /** The monitor's unix socket that `attach` connects to. */
+  attachSocket(id: string): string {
+    return path.join(this.runDir(id), 'attach');
   }
 
   lockPath(id: string): string {

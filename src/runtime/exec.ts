@@ -33,6 +33,8 @@ export async function execInContainer(ctx: GlobalContext, nameOrId: string, o: E
   const handle = startExec(
     {
       pid: rec.state.pid,
+      // exec'd processes join the container's cgroup: pause freezes them too
+      ...(rec.state.cgroupPath ? { cgroupPath: rec.state.cgroupPath } : {}),
       process: {
         args: o.command,
         env: [...env.values()],

@@ -17,7 +17,9 @@ import { hostContainersInternal } from '../network/host-access.js';
 import { slirp4netnsHelper, slirpAddresses } from '../network/slirp4netns.js';
 import { attachBridgeNetworks, releaseBridgeNetworks } from '../network/bridge.js';
 import { findExecutable } from '../util/which.js';
-import { startMonitor } from './monitor-client.js';
+import { DETACHED, startMonitor } from './monitor-client.js';
+import { createContainerCgroup, removeContainerCgroup, setFrozen } from './cgroup.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from './detach-keys.js';
 import { buildSpec, type ContainerSpec, type MountSpec, MS_NODEV, MS_NOSUID, type NetworkHelperSpec } from './spec.js';
 import { VolumeStore } from './volumes.js';
 import type { PortMapping } from '../network/ports.js';
@@ -233,7 +235,7 @@ function readExitFile(file: string): ExitRecord | undefined {
  * or the machine rebooted), is exited. Saved when it changed.
  */
 export async function reconcile(store: ContainerStore, rec: ContainerRecord): Promise<ContainerRecord> {
-  if (rec.state.status !== 'running') return rec;
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') return rec;
   const exit = readExitFile(store.exitFile(rec.id));
   if (exit) {
     releaseBridgeNetworks(store, rec.id);
@@ -275,6 +277,9 @@ function cleanupCommand(ctx: GlobalContext, id: string): string[] {
 export interface StartOptions {
   attach: boolean;
   interactive?: boolean;
+  /** attached: the keys that detach (Podman's --detach-keys; '' disables), and whether our signals reach the container */
+  detachKeys?: string;
+  sigProxy?: boolean;
 }
 
 /**
@@ -287,21 +292,26 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
   await pod.beforeMemberStart(ctx, store.find(id));
   const rec = await withLock(store.lockPath(id), async () => {
     const current = await reconcile(store, store.get(id));
-    if (current.state.status === 'running') return undefined;
+    if (current.state.status === 'running' || current.state.status === 'paused') return undefined;
     fs.mkdirSync(store.runDir(id), { recursive: true, mode: 0o700 });
     fs.rmSync(store.exitFile(id), { force: true });
     const rootfs = await mountRootfs(store, current);
+    // Its own cgroup under a delegated one, so that `pause` can freeze it.
+    const cgroupPath = createContainerCgroup(id);
     const spec = pod.applyPodToSpec(store, current, { ...containerSpec(store, current, rootfs), ...(current.config.tty ? { terminal: true } : {}) });
     process.env.TSPOD_NODE ??= process.execPath;
     const monitor = startMonitor({
-      spec,
+      spec: cgroupPath ? { ...spec, cgroupPath } : spec,
       logPath: store.logPath(id),
       exitFile: store.exitFile(id),
       detach: !opts.attach,
       interactive: opts.interactive ?? current.config.interactive,
       tty: current.config.tty ?? false,
       ...(current.config.notifySocket ? { notifySocket: current.config.notifySocket } : {}),
-      cleanup: opts.attach ? null : cleanupCommand(ctx, id),
+      // Attached, the monitor runs it only if the user detaches.
+      cleanup: cleanupCommand(ctx, id),
+      attachSocket: store.attachSocket(id),
+      ...(opts.attach ? { detachKeys: parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS), sigProxy: opts.sigProxy ?? true } : {}),
     });
     let started: { pid: number; monitorPid: number };
     try {
@@ -321,6 +331,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
         monitorPid: started.monitorPid,
         startedAt: new Date().toISOString(),
         exitCode: 0,
+        ...(cgroupPath ? { cgroupPath } : {}),
       };
     });
     // The monitor's pid, for systemd units (PIDFile=) as conmon.pid is for Podman's.
@@ -333,6 +344,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
   }
   if (!opts.attach) return 0;
   const code = await rec.monitor.exited;
+  if (code === DETACHED) return DETACHED;
   await reconcile(store, store.get(id));
   return code;
 }
@@ -349,7 +361,7 @@ async function waitGone(pid: number, startTime: number | undefined, ms: number):
 /** Send a signal to the container's init process. */
 export async function killContainer(store: ContainerStore, nameOrId: string, signal: string): Promise<ContainerRecord> {
   const rec = await reconcile(store, store.get(nameOrId));
-  if (rec.state.status !== 'running') {
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
     throw new TspodError(`can only kill running containers. ${rec.id} is in state ${rec.state.status}: container state improper`);
   }
   process.kill(rec.state.pid, signalName(signal));
@@ -359,7 +371,8 @@ export async function killContainer(store: ContainerStore, nameOrId: string, sig
 /** Stop: the stop signal, then SIGKILL after the timeout, as Podman does. */
 export async function stopContainer(store: ContainerStore, nameOrId: string, timeoutSecs?: number): Promise<ContainerRecord> {
   let rec = await reconcile(store, store.get(nameOrId));
-  if (rec.state.status !== 'running') return rec;
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') return rec;
+  const paused = rec.state.status === 'paused';
   // Recorded first, so the monitor's cleanup sees it and applies no restart policy.
   rec = await store.update(rec.id, (r) => (r.state.stoppedByUser = true));
   const { pid, pidStartTime } = rec.state;
@@ -371,6 +384,8 @@ export async function stopContainer(store: ContainerStore, nameOrId: string, tim
       // already gone
     }
   }
+  // A paused container takes its stop signal once thawed (SIGKILL needs no thaw).
+  if (paused && rec.state.cgroupPath) await setFrozen(rec.state.cgroupPath, false).catch(() => undefined);
   if (!(await waitGone(pid, pidStartTime, timeout * 1000))) {
     if (timeout > 0) log.warn(`StopSignal ${rec.config.stopSignal} failed to stop container ${rec.name} in ${timeout} seconds, resorting to SIGKILL`);
     try {
@@ -398,7 +413,7 @@ export async function removeContainer(
   if (dependents.length) {
     throw new TspodError(`container ${rec.id} has dependent containers which must be removed before it: ${dependents.map((c) => c.id).join(', ')}: container already exists`);
   }
-  if (rec.state.status === 'running') {
+  if (rec.state.status === 'running' || rec.state.status === 'paused') {
     if (!opts.force) {
       throw new TspodError(
         `cannot remove container ${rec.id} as it is running - running or paused containers cannot be removed without force: container state improper`,
@@ -408,6 +423,7 @@ export async function removeContainer(
     rec = await stopContainer(store, rec.id, 0);
   }
   teardownNetwork(store, rec.id);
+  removeContainerCgroup(rec.state.cgroupPath);
   if (rec.config.imageId) {
     const { releaseContainerRootfs } = await import('../storage/rootfs.js');
     releaseContainerRootfs(store.storageRoot, rec.id, { remove: true });

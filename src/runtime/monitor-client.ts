@@ -14,12 +14,21 @@ export interface MonitorParams {
   tty: boolean;
   cleanup: string[] | null;
   notifySocket?: string;
+  /** where the monitor listens for `tspod attach` */
+  attachSocket?: string;
+  /** in the foreground: the byte sequence that detaches (empty: none), and whether our signals reach the container */
+  detachKeys?: number[];
+  sigProxy?: boolean;
 }
+
+/** What `exited` resolves to when the user typed the detach keys: the container goes on without us. */
+export const DETACHED = -1;
 
 export type MonitorEvent =
   | { event: 'started'; pid: number; monitorPid: number }
   | { event: 'error'; exitCode: number; message: string }
-  | { event: 'exited'; exitCode: number; signaled?: boolean };
+  | { event: 'exited'; exitCode: number; signaled?: boolean }
+  | { event: 'detached' };
 
 export interface MonitorHandle {
   /** Resolves when the container has started, rejects with Podman's exit code when it could not. */
@@ -34,11 +43,11 @@ export interface MonitorHandle {
  * our signals on to it, and it passes them on to the container.
  */
 export function startMonitor(params: MonitorParams): MonitorHandle {
-  return startLauncher('--monitor', params, { detach: params.detach, interactive: true });
+  return startLauncher('--monitor', params, { detach: params.detach, interactive: true, sigProxy: params.sigProxy ?? true });
 }
 
 /** Run a process in a running container (native/src/exec.c) with our stdio. */
-export function startExec(params: { pid: number; process: ExecProcess }, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
+export function startExec(params: { pid: number; process: ExecProcess; cgroupPath?: string }, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
   return startLauncher('--exec', params, opts);
 }
 
@@ -51,7 +60,7 @@ export interface ExecProcess {
   noNewPrivileges: boolean;
 }
 
-function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
+function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { detach: boolean; interactive: boolean; sigProxy?: boolean }): MonitorHandle {
   const io = opts.detach ? 'ignore' : 'inherit';
   const child = spawn(launcherPath(), [mode], {
     stdio: [opts.detach || !opts.interactive ? 'ignore' : 'inherit', io, io, 'pipe', 'pipe'],
@@ -95,6 +104,12 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
         onStartFailed(failure);
       } else if (ev.event === 'exited') {
         exitCode = ev.exitCode;
+      } else if (ev.event === 'detached') {
+        // The monitor carries on by itself; nothing of it must keep us alive.
+        cleanup();
+        events.destroy();
+        child.unref();
+        onExited(DETACHED);
       }
     }
   });
@@ -110,7 +125,8 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
       child.unref();
     }, () => undefined);
   }
-  if (!opts.detach) {
+  // --sig-proxy=false: our signals are ours (a SIGINT ends the CLI, the container goes on).
+  if (!opts.detach && opts.sigProxy !== false) {
     for (const s of forwarded) process.on(s, forward);
     process.on('SIGINT', ignoreInt);
   }

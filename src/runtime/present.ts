@@ -6,6 +6,7 @@ import { formatRanges } from './id-mappings.js';
 export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const st = rec.state;
   if (st.status === 'running') return `Up ${humanDuration(now - Date.parse(st.startedAt ?? rec.created))} ago`;
+  if (st.status === 'paused') return 'Paused';
   if (st.status === 'exited') return `Exited (${st.exitCode}) ${humanDuration(now - Date.parse(st.finishedAt ?? rec.created))} ago`;
   return 'Created';
 }
@@ -78,7 +79,7 @@ export function inspectJson(rec: ContainerRecord, logPath: string) {
       OciVersion: '1.1.0',
       Status: st.status,
       Running: st.status === 'running',
-      Paused: false,
+      Paused: st.status === 'paused',
       Restarting: false,
       OOMKilled: false,
       Dead: false,

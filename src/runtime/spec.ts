@@ -25,6 +25,8 @@ export interface ContainerSpec {
   cwd: string;
   hostname: string;
   namespaces: { pid: boolean; net: boolean; ipc: boolean; uts: boolean; cgroup: boolean };
+  /** the container's own cgroup v2 directory, entered before it runs (pause freezes it) */
+  cgroupPath?: string;
   user: { uid: number; gid: number; additionalGids: number[] };
   capabilities: number[];
   noNewPrivileges: boolean;

@@ -139,6 +139,8 @@ export function gatherInfo(ctx: GlobalContext): InfoReport {
       cgroupMode: cg.mode,
       cgroupControllers: cg.controllers,
       cgroupDelegated: cg.delegated,
+      // Where containers get their own cgroups (pause/unpause need it): the delegated cgroup tspod runs in.
+      ...(cg.delegated && cg.ownCgroup ? { cgroupPath: cg.ownCgroup } : {}),
       resourceLimits: cg.resourceLimits,
       ...(cg.reason ? { resourceLimitsReason: cg.reason } : {}),
       conmon: { package: 'tspod', path: launcherPath(), version: `tspod-launch version ${tspodVersion()}` },

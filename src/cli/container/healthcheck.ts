@@ -23,6 +23,8 @@ export class HealthcheckRunCommand extends TspodCommand {
     // As Docker: a single string is a shell command (CMD-SHELL).
     const argv = cmd.length === 1 ? ['/bin/sh', '-c', cmd[0]] : cmd[0] === 'CMD' ? cmd.slice(1) : cmd;
     const status = await execInContainer(this.globals, rec.id, { command: argv, env: [], detach: false, interactive: false, privileged: false });
+    // Recorded for `wait --condition healthy|unhealthy` and inspect.
+    await openStore(this.globals).update(rec.id, (r) => (r.state.health = { status: status === 0 ? 'healthy' : 'unhealthy' }));
     this.out(status === 0 ? 'healthy\n' : 'unhealthy\n');
     return status === 0 ? 0 : 1;
   }

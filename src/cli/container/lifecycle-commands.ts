@@ -62,6 +62,8 @@ export class StartCommand extends EachContainerCommand {
   static override usage = Command.Usage({ category: 'Containers', description: 'Start one or more containers' });
   attach = Option.Boolean('-a,--attach', false, { description: "Attach to the container's output and wait for it" });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+  detachKeys = Option.String('--detach-keys', { description: 'Key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)' });
+  sigProxy = Option.String('--sig-proxy', { description: 'Proxy received signals to the container process with -a (default true)', tolerateBoolean: true });
 
   async execute(): Promise<number> {
     const { requireUserNamespace } = await import('../../rootless/userns.js');
@@ -71,8 +73,18 @@ export class StartCommand extends EachContainerCommand {
     if (this.attach) {
       const [one, ...rest] = await this.targets();
       const { TspodError } = await import('../../util/errors.js');
+      const { parseDetachKeys } = await import('../../runtime/detach-keys.js');
+      const { parseBoolFlag } = await import('../image/pull.js');
+      const { DETACHED } = await import('../../runtime/monitor-client.js');
       if (rest.length) throw new TspodError('you cannot start and attach multiple containers at once');
-      return startContainer(this.globals, store, store.get(one).id, { attach: true, interactive: this.interactive });
+      if (this.detachKeys !== undefined) parseDetachKeys(this.detachKeys);
+      const code = await startContainer(this.globals, store, store.get(one).id, {
+        attach: true,
+        interactive: this.interactive,
+        ...(this.detachKeys !== undefined ? { detachKeys: this.detachKeys } : {}),
+        sigProxy: parseBoolFlag(this.sigProxy, '--sig-proxy') ?? true,
+      });
+      return code === DETACHED ? 0 : code;
     }
     return this.forEach(async (target) => {
       await startContainer(this.globals, store, store.get(target).id, { attach: false });
@@ -147,12 +159,34 @@ export class RmCommand extends EachContainerCommand {
 
 export class WaitCommand extends EachContainerCommand {
   static override paths = [['wait'], ['container', 'wait']];
-  static override usage = Command.Usage({ category: 'Containers', description: 'Block on one or more containers, then print their exit codes' });
+  static override usage = Command.Usage({
+    category: 'Containers',
+    description: 'Block on one or more containers, then print their exit codes',
+    details:
+      'Waits until each container meets one of the --condition states (default stopped), polling every --interval (default 250ms). Prints the exit code for stopped and exited, -1 for the other conditions, as Podman does.',
+    examples: [['Wait until a container runs', 'tspod wait --condition running web']],
+  });
+  conditions = Option.Array('--condition', [], { description: 'Condition to wait on (created, running, paused, stopped, exited, healthy, unhealthy); repeatable' });
+  interval = Option.String('-i,--interval', '250ms', { description: 'Time to wait between checks (Go duration, e.g. 250ms, 1s)' });
 
   async execute(): Promise<number> {
-    const { openStore, waitContainer } = await import('../../runtime/lifecycle.js');
+    const { openStore } = await import('../../runtime/lifecycle.js');
+    const { parseInterval, parseWaitConditions, waitForConditions } = await import('../../runtime/wait.js');
+    const conditions = parseWaitConditions(this.conditions.flatMap((c) => c.split(',')));
+    const interval = parseInterval(this.interval);
     const store = openStore(this.globals);
-    return this.forEach(async (target) => String(await waitContainer(store, target)));
+    const { reportError } = await import('../errors.js');
+    // Podman's wait exits 125 for any container it could not wait for (rm's 1 for a missing one does not apply).
+    let status = 0;
+    for (const target of await this.targets()) {
+      try {
+        this.out(`${await waitForConditions(store, target, conditions, interval)}\n`);
+      } catch (err) {
+        reportError(err);
+        status = 125;
+      }
+    }
+    return status;
   }
 }
 

@@ -22,7 +22,7 @@ export class PsCommand extends TspodCommand {
     let recs = await reconcileAll(openStore(this.globals));
     const lastN = this.last === undefined ? undefined : Number(this.last);
     const showAll = this.all || this.latest || (lastN !== undefined && lastN >= 0) || this.filters.length > 0;
-    if (!showAll) recs = recs.filter((r) => r.state.status === 'running');
+    if (!showAll) recs = recs.filter((r) => r.state.status === 'running' || r.state.status === 'paused');
     recs = recs.filter((r) => containerMatches(r, this.filters));
     if (this.latest) recs = recs.slice(0, 1);
     if (lastN !== undefined && lastN >= 0) recs = recs.slice(0, lastN);

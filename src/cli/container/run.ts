@@ -15,8 +15,15 @@ export class RunCommand extends ContainerCreateCommand {
   });
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run in the background and print the container ID' });
+  detachKeys = Option.String('--detach-keys', { description: 'Key sequence that detaches from the container (default ctrl-p,ctrl-q; "" disables)' });
+  sigProxy = Option.String('--sig-proxy', { description: 'Proxy received signals to the container process (default true)', tolerateBoolean: true });
 
   async execute(): Promise<number> {
+    const { parseDetachKeys } = await import('../../runtime/detach-keys.js');
+    const { parseBoolFlag } = await import('../image/pull.js');
+    // Checked before anything is created.
+    if (this.detachKeys !== undefined) parseDetachKeys(this.detachKeys);
+    const sigProxy = parseBoolFlag(this.sigProxy, '--sig-proxy') ?? true;
     const rec = await this.createRecord();
     const { openStore, startContainer, removeContainer } = await import('../../runtime/lifecycle.js');
     const store = openStore(this.globals);
@@ -30,10 +37,20 @@ export class RunCommand extends ContainerCreateCommand {
       this.out(`${rec.id}\n`);
       return 0;
     }
+    const { DETACHED } = await import('../../runtime/monitor-client.js');
+    let detached = false;
     try {
-      return await startContainer(this.globals, store, rec.id, { attach: true, interactive: this.interactive });
+      const code = await startContainer(this.globals, store, rec.id, {
+        attach: true,
+        interactive: this.interactive,
+        ...(this.detachKeys !== undefined ? { detachKeys: this.detachKeys } : {}),
+        sigProxy,
+      });
+      // Detached with the keys: the container goes on (its monitor carries out --rm later).
+      detached = code === DETACHED;
+      return detached ? 0 : code;
     } finally {
-      if (rec.config.autoRemove) await removeContainer(store, rec.id, { force: true });
+      if (rec.config.autoRemove && !detached) await removeContainer(store, rec.id, { force: true });
     }
   }
 }
