@@ -23,6 +23,12 @@ const MAX_SYMLINKS = 40;
 
 export const fdPath = (fd: number, name = ''): string => (name ? `/proc/self/fd/${fd}/${name}` : `/proc/self/fd/${fd}`);
 
+/**
+ * O_NOFOLLOW for a path, except a bare `/proc/self/fd/N`: that magic link names a
+ * directory already vetted (opening it with O_NOFOLLOW would fail with ELOOP).
+ */
+const noFollow = (host: string): number => (/^\/proc\/self\/fd\/\d+$/.test(host) ? 0 : O_NOFOLLOW);
+
 /** A resolved place: `host` names it for the kernel without following a final symlink. */
 export interface Location {
   /** A host path to the place: `/proc/self/fd/N/NAME`, or a mount's source. */
@@ -86,10 +92,12 @@ export class ContainerRoot {
       const last = todo.length === 0;
       const mount = this.mounts.find((m) => m.destination === childPath);
       if (mount) {
-        const st = fs.statSync(mount.source);
-        if (last) return { host: mount.source, path: childPath, stat: st };
+        // The user's own source path, its symlinks resolved once here.
+        const source = fs.realpathSync(mount.source);
+        const st = fs.statSync(source);
+        if (last) return { host: source, path: childPath, stat: st };
         if (!st.isDirectory()) throw errno('ENOTDIR', childPath);
-        stack.push({ fd: this.keep(fs.openSync(mount.source, O_PATH | O_DIRECTORY)), path: childPath });
+        stack.push({ fd: this.keep(fs.openSync(source, O_PATH | O_DIRECTORY)), path: childPath });
         continue;
       }
       const host = fdPath(cur.fd, c);
@@ -122,6 +130,9 @@ function errno(code: string, p: string): NodeJS.ErrnoException {
 
 // ---------------------------------------------------------------- reading
 
+/** statfs types of proc, sysfs, devpts, cgroup, cgroup2, mqueue, securityfs, debugfs, tracefs, bpf. */
+const KERNEL_FS = new Set([0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x19800202, 0x73636673, 0x64626720, 0x74726163, 0xcafe4a11]);
+
 export interface WalkOptions {
   /** The archive name of the top entry ('.' for "the contents of"). */
   name: string;
@@ -140,12 +151,15 @@ export async function* walkTree(host: string, opts: WalkOptions): AsyncGenerator
 }
 
 async function* walk(host: string, name: string, skipSelf: boolean, hardlinks: Map<string, string>): AsyncGenerator<TarWriteEntry> {
-  const st = fs.lstatSync(host);
+  // lstat, except on a bare /proc/self/fd/N (itself a link to the vetted directory).
+  const st = noFollow(host) ? fs.lstatSync(host) : fs.statSync(host);
   const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
   if (st.isDirectory()) {
     if (!skipSelf) yield { header: { ...base, type: 'directory' } };
-    const fd = fs.openSync(host, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    const fd = fs.openSync(host, O_RDONLY | O_DIRECTORY | noFollow(host));
     try {
+      // The kernel's file systems (proc, sysfs, devpts, cgroup, mqueue) hold no files to copy.
+      if (KERNEL_FS.has(fs.statfsSync(fdPath(fd)).type)) return;
       const names = fs.readdirSync(fdPath(fd)).sort();
       for (const n of names) yield* walk(fdPath(fd, n), name === '.' ? n : `${name}/${n}`, false, hardlinks);
     } finally {
@@ -231,7 +245,8 @@ export class TreeWriter {
     dest: string,
     private readonly opts: WriterOptions,
   ) {
-    this.dirs.set('', fs.openSync(dest, O_PATH | O_DIRECTORY));
+    // O_NOFOLLOW: a directory a running container swaps for a symlink after it was resolved is refused.
+    this.dirs.set('', fs.openSync(dest, O_PATH | O_DIRECTORY | noFollow(dest)));
   }
 
   close(): void {
@@ -280,8 +295,8 @@ export class TreeWriter {
   private fail(rel: string, err: unknown): TspodError {
     if (err instanceof TspodError) return err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'ENOTDIR') return new TspodError(`cannot write "${rel}" in ${this.opts.where}: a part of its path is not a directory (a symlink is not followed)`);
-    return new TspodError(`cannot write "${rel}" in ${this.opts.where}: ${(err as Error).message}`);
+    if (code === 'ELOOP' || code === 'ENOTDIR') return new TspodError(`cannot write "${rel}" to ${this.opts.where}: a part of its path is not a directory (a symlink is not followed)`);
+    return new TspodError(`cannot write "${rel}" to ${this.opts.where}: ${(err as Error).message}`);
   }
 
   private chown(host: string, e: { uid: number; gid: number }): void {

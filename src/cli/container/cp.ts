@@ -17,7 +17,6 @@ export class CpCommand extends TspodCommand {
 
   archive = Option.String('-a,--archive', { description: 'Chown copied files to the primary uid/gid of the destination container (default true)', tolerateBoolean: true });
   overwrite = Option.Boolean('--overwrite', false, { description: 'Allow to overwrite directories with non-directories and vice versa' });
-  pause = Option.Boolean('--pause', true, { description: 'Ignored (tspod does not pause the container while copying), kept for compatibility' });
   src = Option.String({ name: 'SRC' });
   dest = Option.String({ name: 'DEST' });
 

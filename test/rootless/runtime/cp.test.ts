@@ -66,6 +66,12 @@ describe('cp out of a container', () => {
     expect(names).toEqual(['d/', 'd/abs -> /etc/passwd', 'd/f', 'd/sub/', 'd/sub/s']);
     // Owners as the container sees them.
     expect(list.stdout).toMatch(/ 33\/33 .* d\/f\n/);
+    // The whole root through a symlink to /: files, but nothing from inside /proc or /sys.
+    const all = spawnSync(TSPOD_BIN, ['cp', 'live:/etc/escape/', '-'], { env: sandbox.env, maxBuffer: 1 << 28 });
+    expect(all.status).toBe(0);
+    const allNames = spawnSync('tar', ['-tf', '-'], { input: all.stdout, encoding: 'utf8', maxBuffer: 1 << 28 }).stdout.split('\n');
+    expect(allNames).toEqual(expect.arrayContaining(['bin/busybox', 'proc/', 'sys/', 'd/f', 'mnt/vol/']));
+    expect(allNames.filter((n) => /^(proc|sys)\/./.test(n))).toEqual([]);
   });
 
   it('reports missing paths and wrong combinations like Podman (exit 125)', () => {
