@@ -14,6 +14,8 @@ fs.writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello-bridge\n');
 // busybox wget -T crashes (static glibc build): bound waits with timeout instead.
 fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'timeout'));
 const t = (args: string[]) => sandbox.run(args);
+/** Let vitest's worker answer its RPC between runs of synchronous commands (a loaded machine makes them slow). */
+const breathe = () => new Promise((r) => setTimeout(r, 0));
 const netDir = path.join(sandbox.runDir, 'networks');
 const rootlessNetns = path.join(netDir, 'rootless-netns');
 
@@ -99,7 +101,7 @@ function defaultGateway(): string | undefined {
 }
 
 describe('network create, ls, inspect, exists, rm, prune', () => {
-  it('creates networks with Podman\'s defaults and shapes', () => {
+  it('creates networks with Podman\'s defaults and shapes', async () => {
     expect(t(['network', 'create', 'alpha']).stdout).toBe('alpha\n');
     const beta = t(['network', 'create', '--subnet', '10.77.3.0/24', '--gateway', '10.77.3.254', '--internal', '--label', 'tier=db', '--disable-dns', 'beta']);
     expect(beta.stderr).toBe('');
@@ -110,11 +112,13 @@ describe('network create, ls, inspect, exists, rm, prune', () => {
     const [b] = JSON.parse(t(['network', 'inspect', 'beta']).stdout);
     expect(b).toMatchObject({ subnets: [{ subnet: '10.77.3.0/24', gateway: '10.77.3.254' }], internal: true, dns_enabled: false, labels: { tier: 'db' } });
     expect(t(['network', 'inspect', '--format', '{{.Name}} {{.Driver}}', 'beta']).stdout).toBe('beta bridge\n');
+    await breathe();
     // An unnamed network gets podmanN and the next free subnet.
     const unnamed = t(['network', 'create']).stdout.trim();
     expect(unnamed).toMatch(/^podman\d+$/);
     expect(JSON.parse(t(['network', 'inspect', unnamed]).stdout)[0].subnets[0].subnet).toBe('10.89.1.0/24');
 
+    await breathe();
     const ls = t(['network', 'ls']).stdout.split('\n');
     expect(ls[0]).toMatch(/^NETWORK ID\s+NAME\s+DRIVER$/);
     expect(ls.slice(1).filter(Boolean).map((l) => l.split(/\s+/)[1])).toEqual(['podman', 'alpha', 'beta', unnamed]);
@@ -125,7 +129,7 @@ describe('network create, ls, inspect, exists, rm, prune', () => {
     expect(t(['network', 'rm', unnamed]).stdout).toBe(`${unnamed}\n`);
   });
 
-  it('refuses bad input in one line with exit 125, and honours --ignore', () => {
+  it('refuses bad input in one line with exit 125, and honours --ignore', async () => {
     const cases: [string[], RegExp][] = [
       [['network', 'create', 'alpha'], /network name alpha already used/],
       [['network', 'create', 'bad name'], /names must match/],
@@ -142,6 +146,7 @@ describe('network create, ls, inspect, exists, rm, prune', () => {
       expect(r.status, args.join(' ')).toBe(125);
       expect(r.stderr, args.join(' ')).toMatch(msg);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      await breathe();
     }
     const missing = t(['network', 'rm', 'nope']);
     expect(missing.status).toBe(1);
@@ -150,13 +155,14 @@ describe('network create, ls, inspect, exists, rm, prune', () => {
     expect(t(['network', 'create', '--ignore', 'alpha'])).toMatchObject({ status: 0, stdout: 'alpha\n' });
   });
 
-  it('refuses to remove a network a container uses unless forced; prune keeps used ones', () => {
+  it('refuses to remove a network a container uses unless forced; prune keeps used ones', async () => {
     t(['network', 'create', 'gamma']);
     t(['network', 'create', 'unused1']);
     expect(t(['create', '--name', 'holder', '--network', 'gamma', '--rootfs', rootfs, 'true']).status).toBe(0);
     const refused = t(['network', 'rm', 'gamma']);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/has associated containers/);
+    await breathe();
     const pruned = t(['network', 'prune', '-f']).stdout.split('\n').filter(Boolean).sort();
     expect(pruned).toEqual(['alpha', 'beta', 'unused1']);
     expect(t(['network', 'ls', '-q']).stdout).toBe('podman\ngamma\n');
