@@ -1,0 +1,176 @@
+// Networking, tspod vs podman (--runtime runc) in the same run:
+// - the time a network mode adds to `run --rm ... true` (none vs pasta vs slirp4netns);
+// - TCP throughput host -> container through a published port.
+// Usage (as an unprivileged user): npm run bench -- network [--runs N] [--mb MB]
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { makeBusyboxRootfs } from '../test/helpers/rootfs.js';
+import { commandExists, interleave, median, min, printTable, requireUnprivileged, timeCommand } from './_stats.js';
+
+requireUnprivileged('network');
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const runs = arg('--runs', 10);
+const megabytes = arg('--mb', 256);
+const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
+const tspod = path.join(root, 'bin', 'tspod');
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-bench-network-'));
+const runDir = path.join(home, 'run');
+fs.mkdirSync(runDir, { mode: 0o700 });
+const env = { ...process.env, HOME: home, XDG_RUNTIME_DIR: runDir };
+const rootfs = makeBusyboxRootfs(home);
+const podman = commandExists('podman') && commandExists('runc') ? ['podman', '--runtime', 'runc'] : undefined;
+
+// A TCP sink: reads each connection to its end, answers with the byte count.
+const SINK_C = `
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[1])) };
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0) { perror("listen"); return 1; }
+  static char buf[1 << 16];
+  for (;;) {
+    int c = accept(s, 0, 0);
+    if (c < 0) continue;
+    long long total = 0; ssize_t n;
+    while ((n = read(c, buf, sizeof buf)) > 0) total += n;
+    dprintf(c, "%lld\\n", total);
+    close(c);
+  }
+}
+`;
+fs.writeFileSync(path.join(home, 'sink.c'), SINK_C);
+execFileSync('cc', ['-static', '-O2', '-o', path.join(rootfs, 'bin', 'sink'), path.join(home, 'sink.c')]);
+
+const T = (args: string[]) => () => timeCommand([tspod, ...args], env);
+const P = (args: string[]) => () => timeCommand([...podman!, ...args], process.env);
+const works = (cmd: string[], e: NodeJS.ProcessEnv) => spawnSync(cmd[0], cmd.slice(1), { env: e }).status === 0;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Send `bytes` to 127.0.0.1:port and wait for the sink's count; MB/s. */
+function pushOnce(port: number, bytes: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(1 << 20);
+    const start = process.hrtime.bigint();
+    const sock = net.connect(port, '127.0.0.1');
+    let reply = '';
+    let sent = 0;
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!sock.write(chunk)) return void sock.once('drain', pump);
+      }
+      sock.end();
+    };
+    sock.on('connect', pump);
+    sock.on('data', (d) => (reply += d));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const secs = Number(process.hrtime.bigint() - start) / 1e9;
+      if (Number(reply.trim()) !== sent) return reject(new Error(`the sink counted ${reply.trim() || 'nothing'} of ${sent} bytes`));
+      resolve(sent / 1e6 / secs);
+    });
+  });
+}
+
+async function throughput(label: string, start: (port: number) => string[], e: NodeJS.ProcessEnv, rm: string[]): Promise<number[] | undefined> {
+  const port = await freePort();
+  const r = spawnSync(start(port)[0], start(port).slice(1), { env: e, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`${label}: cannot start (${r.stderr.trim().split('\n').pop()})`);
+    return undefined;
+  }
+  try {
+    // Wait for the port to carry a connection through to the sink.
+    for (let i = 0; i < 100; i++) {
+      try {
+        await pushOnce(port, 1 << 20);
+        break;
+      } catch {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+    const out: number[] = [];
+    for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) out.push(await pushOnce(port, megabytes * 1e6));
+    return out;
+  } finally {
+    spawnSync(rm[0], rm.slice(1), { env: e });
+  }
+}
+
+const runTrue = (mode: string) => ['run', '--rm', '--network', mode, '--rootfs', rootfs, 'true'];
+const cases: Record<string, () => number> = {
+  'tspod run --rm --network none true': T(runTrue('none')),
+  'tspod run --rm --network pasta true': T(runTrue('pasta')),
+  'tspod run --rm --network slirp4netns true': T(runTrue('slirp4netns')),
+};
+const podmanPasta = podman && works([...podman, ...runTrue('pasta')], process.env);
+if (podman) {
+  cases['podman run --rm --network none true'] = P(runTrue('none'));
+  if (podmanPasta) cases['podman run --rm --network pasta true'] = P(runTrue('pasta'));
+  cases['podman run --rm --network slirp4netns true'] = P(runTrue('slirp4netns'));
+}
+
+try {
+  spawnSync(tspod, ['unshare', 'true'], { env });
+  const results = interleave(cases, runs);
+
+  const detached = (cli: string[], mode: string) => (port: number) => [...cli, 'run', '-d', '--name', 'bench-sink', '--network', mode, '-p', `127.0.0.1:${port}:5001`, '--rootfs', rootfs, 'sink', '5001'];
+  const tp: Record<string, number[]> = {};
+  const addTp = async (label: string, cli: string[], e: NodeJS.ProcessEnv, mode: string) => {
+    const xs = await throughput(label, detached(cli, mode), e, [...cli, 'rm', '-f', 'bench-sink']);
+    if (xs) tp[label] = xs;
+  };
+  await addTp('tspod pasta', [tspod], env, 'pasta');
+  await addTp('tspod slirp4netns', [tspod], env, 'slirp4netns');
+  if (podman) {
+    if (podmanPasta) await addTp('podman pasta', podman, process.env, 'pasta');
+    await addTp('podman slirp4netns (default: rootlesskit ports)', podman, process.env, 'slirp4netns');
+    await addTp('podman slirp4netns:port_handler=slirp4netns', podman, process.env, 'slirp4netns:port_handler=slirp4netns');
+  }
+
+  const rows: (string | number)[][] = [['case', 'runs', 'min ms', 'median ms']];
+  for (const [name, xs] of Object.entries(results)) rows.push([name, xs.length, min(xs).toFixed(1), median(xs).toFixed(1)]);
+  printTable(rows);
+  const tpRows: (string | number)[][] = [[`throughput host -> container (${megabytes} MB)`, 'runs', 'median MB/s']];
+  for (const [name, xs] of Object.entries(tp)) tpRows.push([name, xs.length, median(xs).toFixed(0)]);
+  printTable(tpRows);
+  const m = (k: string) => (results[k] ? median(results[k]) : NaN);
+  const added = (cli: string, mode: string) => +(m(`${cli} run --rm --network ${mode} true`) - m(`${cli} run --rm --network none true`)).toFixed(1);
+  const mt = (k: string) => (tp[k] ? median(tp[k]) : NaN);
+  console.log(
+    JSON.stringify({
+      runs,
+      tspodPastaAddsMs: added('tspod', 'pasta'),
+      tspodSlirpAddsMs: added('tspod', 'slirp4netns'),
+      podmanSlirpAddsMs: podman ? added('podman', 'slirp4netns') : null,
+      podmanPastaAddsMs: podmanPasta ? added('podman', 'pasta') : null,
+      runNoneVsPodman: podman ? +(m('tspod run --rm --network none true') / m('podman run --rm --network none true')).toFixed(2) : null,
+      tspodDefaultVsPodmanDefaultThroughput: podman
+        ? +(mt('tspod pasta') / (podmanPasta ? mt('podman pasta') : mt('podman slirp4netns (default: rootlesskit ports)'))).toFixed(2)
+        : null,
+    }),
+  );
+} finally {
+  if (podman) spawnSync(podman[0], [...podman.slice(1), 'rm', '-f', 'bench-sink'], { stdio: 'ignore' });
+  spawnSync(tspod, ['rm', '-a', '-f'], { env });
+  spawnSync(tspod, ['unshare', 'rm', '-rf', home], { env });
+  fs.rmSync(home, { recursive: true, force: true });
+}
