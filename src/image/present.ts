@@ -2,8 +2,8 @@
  * What `images`, `image inspect` and `history` print, in Podman's shapes.
  */
 import type { ImageConfig } from './manifest.js';
-import type { ImageRecord, ImageStore } from '../storage/image-store.js';
-import { splitName } from '../storage/image-store.js';
+import type { ImageRecord } from '../storage/image-store.js';
+import { ImageStore, splitName } from '../storage/image-store.js';
 import { humanDuration } from '../format/human.js';
 import type { LayerRecord } from '../storage/layer-store.js';
 
@@ -167,4 +167,11 @@ export function historyRows(rec: ImageRecord, config: ImageConfig, layers: Recor
     rows[0].Tags = repoTags(rec);
   }
   return rows;
+}
+
+/** `tspod inspect NAME` when NAME is no container: the image's inspect JSON, or undefined when there is no such image. */
+export function inspectImageIfKnown(storageRoot: string, defaultDriver: string, name: string): ReturnType<typeof inspectImage> | undefined {
+  const store = new ImageStore(storageRoot);
+  const rec = store.find(name);
+  return rec ? inspectImage(store, rec, store.driver() ?? defaultDriver) : undefined;
 }

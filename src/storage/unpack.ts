@@ -109,13 +109,9 @@ export class LayerUnpacker {
   /** Remove whatever is at rel (not following symlinks); forget cached dirs under it. */
   private removeExisting(rel: string, keepDir: boolean): void {
     const abs = this.abs(rel);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(abs);
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return;
-      throw err;
-    }
+    // Nearly every entry is new: no ENOENT exception (and its stack trace) per entry.
+    const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (!st) return;
     if (st.isDirectory()) {
       if (keepDir) return;
       fs.rmSync(abs, { recursive: true, force: true });

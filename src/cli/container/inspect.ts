@@ -22,9 +22,22 @@ export class ContainerInspectCommand extends TspodCommand {
     for (const name of names) {
       try {
         const rec = await reconcile(store, store.get(name));
-        found.push(inspectJson(rec, store.logPath(rec.id)));
+        const data: Record<string, unknown> = inspectJson(rec, store.logPath(rec.id));
+        // Containers on user-defined networks: their addresses there (src/network/bridge.ts).
+        const { attachmentsOf } = await import('../../network/admin.js');
+        const attached = attachmentsOf(rec);
+        if (attached.length) {
+          const { bridgeNetworkSettings } = await import('../../network/bridge.js');
+          const settings = bridgeNetworkSettings(this.globals.storageRoot, store, rec, attached);
+          data.NetworkSettings = { ...((data.NetworkSettings as object) ?? {}), ...settings };
+        }
+        found.push(data);
       } catch (err) {
-        status = reportError(err);
+        // Podman's inspect: a name that is no container may name an image.
+        const { inspectImageIfKnown } = await import('../../image/present.js');
+        const image = this.latest ? undefined : inspectImageIfKnown(this.globals.storageRoot, this.globals.storageDriver ?? 'overlay', name);
+        if (image) found.push(image);
+        else status = reportError(err);
       }
     }
     if (this.format && this.format.trim() !== 'json') {

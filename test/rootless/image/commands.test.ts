@@ -105,6 +105,10 @@ describe('image commands', { timeout: 60_000 }, () => {
     const missing = sb.run(['image', 'inspect', 'nosuch']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe('Error: nosuch: image not known\n');
+    // `tspod inspect` takes an image when the name is no container, as podman's does.
+    expect(JSON.parse(ok(['inspect', `${reg.host}/fixtures/multi:v1`]))).toEqual([img]);
+    expect(ok(['inspect', '--format', '{{.Id}}', multiId.slice(0, 12)])).toBe(`${multiId}\n`);
+    expect(sb.run(['inspect', 'nosuch']).status).not.toBe(0);
   });
 
   it('history: newest first, image ID on the top row, sizes per layer', () => {
