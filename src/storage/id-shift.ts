@@ -10,10 +10,14 @@
  * overlay mount and on fuse-overlayfs EINVAL (neither filesystem allows idmapping);
  * only a tmpfs made inside the namespace accepts it.
  *
- * The copy lives beside the container's writable layer (container-rootfs/<cid>/mapped),
- * is made once and goes away with the container; `idmap.json` there records the
- * mapping so every later mount of that root filesystem uses the same trees.
+ * The copies are shared by every container with the same mapping (all keep-id containers
+ * of a user have the same one), as Podman keeps one mapped top layer per mapping:
+ * mapped-layers/<hash of the mapping>/<hash of the layer path>, with a `.source` file
+ * naming the layer; copies whose layer is gone (image removed) are swept when another
+ * copy is made. `idmap.json` in the container's directory records its mapping, so every
+ * later mount of that root filesystem uses the same trees, whoever mounts it.
  */
+import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,29 +71,56 @@ export function readIdMap(containerDir: string): IdMap | undefined {
   }
 }
 
+const hash = (text: string, n: number) => crypto.createHash('sha256').update(text).digest('hex').slice(0, n);
+
 /**
- * Owner-shifted copies of `lowers` (top first) under `containerDir/mapped`, made once;
- * returns their paths in the same order.
+ * Owner-shifted copies of `lowers` (top first), made once per layer and mapping;
+ * returns their paths in the same order. `containerDir` is
+ * <storage root>/container-rootfs/<cid>: its own empty lower is left as it is.
  */
 export function mappedLowerDirs(containerDir: string, lowers: string[], map: IdMap): string[] {
-  const dest = path.join(containerDir, 'mapped');
-  const out = lowers.map((_, i) => path.join(dest, String(i)));
-  if (fs.existsSync(dest)) return out;
-  const staging = `${dest}.tmp`;
-  fs.rmSync(staging, { recursive: true, force: true });
-  fs.mkdirSync(staging, { mode: 0o700 });
-  lowers.forEach((lower, i) => {
-    const target = path.join(staging, String(i));
-    fs.mkdirSync(target);
-    const r = spawnSync('cp', ['-a', '--reflink=auto', '--', `${lower}/.`, `${target}/`], { encoding: 'utf8' });
+  const root = path.join(path.dirname(path.dirname(containerDir)), 'mapped-layers');
+  const byMapping = path.join(root, hash(JSON.stringify([map.uidMap, map.gidMap]), 16));
+  fs.mkdirSync(byMapping, { recursive: true, mode: 0o700 });
+  let made = false;
+  const out = lowers.map((lower) => {
+    if (lower.startsWith(containerDir + path.sep)) return lower;
+    const dest = path.join(byMapping, hash(lower, 24));
+    if (fs.existsSync(dest)) return dest;
+    const staging = `${dest}.${process.pid}.tmp`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.mkdirSync(staging, { mode: 0o755 });
+    const r = spawnSync('cp', ['-a', '--reflink=auto', '--', `${lower}/.`, `${staging}/`], { encoding: 'utf8' });
     if (r.status !== 0) {
       fs.rmSync(staging, { recursive: true, force: true });
       throw new TspodError(`cannot copy an image layer for the container's user namespace: ${(r.stderr || String(r.error)).trim()}`);
     }
-    shiftOwners(target, map);
+    shiftOwners(staging, map);
+    fs.writeFileSync(`${dest}.source`, lower);
+    try {
+      fs.renameSync(staging, dest);
+    } catch {
+      fs.rmSync(staging, { recursive: true, force: true }); // another start made it first
+    }
+    made = true;
+    return dest;
   });
-  fs.renameSync(staging, dest);
+  if (made) sweepOrphans(root);
   return out;
+}
+
+/** Remove copies whose layer no longer exists (its image was removed). */
+function sweepOrphans(root: string): void {
+  for (const mapping of fs.readdirSync(root)) {
+    const dir = path.join(root, mapping);
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.endsWith('.source')) continue;
+      const source = fs.readFileSync(path.join(dir, name), 'utf8');
+      if (fs.existsSync(source)) continue;
+      fs.rmSync(path.join(dir, name.slice(0, -'.source'.length)), { recursive: true, force: true });
+      fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
 }
 
 export function recordIdMap(containerDir: string, map: IdMap): void {
