@@ -4,6 +4,7 @@
 //   loaded only when that command runs.
 import { build } from 'esbuild';
 import fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import { buildDefaultImage } from './default-image.mjs';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -30,8 +31,28 @@ await build({
   format: 'cjs',
 });
 
+// Node's built-in modules reach the ESM chunks through require(), not import:
+// importing a built-in from ESM builds a facade that reads every export, which
+// loads streams, net and more that a command never uses (15-20 ms per start).
+const builtinsThroughRequire = {
+  name: 'builtins-through-require',
+  setup(b) {
+    const builtins = new Set(builtinModules);
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      const name = args.path.replace(/^node:/, '');
+      if (!builtins.has(name)) return undefined;
+      // A dynamic import() keeps Node's own module: it must have the named exports.
+      if (args.kind === 'dynamic-import') return { path: args.path, external: true };
+      if (args.namespace === 'builtin') return { path: args.path, external: true };
+      return { path: args.path, namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 await build({
   ...common,
+  plugins: [builtinsThroughRequire],
   entryPoints: { cli: 'src/cli/main.ts' },
   outdir: staging,
   splitting: true,
@@ -52,6 +73,8 @@ await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 await (await import(`${staging}/complete.cjs`)).writeSpecFile();
+// clipanion's parser machines, compiled once here instead of on every run (src/cli/machine-cache.ts).
+(await import(`${staging}/cli.js`)).compileMachineCache(staging);
 
 buildDefaultImage(`${staging}/busybox-image.tar`);
 

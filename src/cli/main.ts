@@ -2,6 +2,8 @@ import { Builtins, Cli } from 'clipanion';
 import { tspodVersion } from '../version.js';
 import { TspodCommand } from './base.js';
 import { describeUsageError, reportError } from './errors.js';
+import { compileMachine, installFastCompile, machineKey, type MachineCache } from './fast-compile.js';
+import { readMachineCache, writeMachineCache } from './machine-cache.js';
 import { CompleteCommand, CompleteNoDescCommand } from './completion/complete.js';
 import { CompletionCommand } from './completion/completion.js';
 import { GenerateSystemdCommand } from './generate/systemd.js';
@@ -13,10 +15,10 @@ import { TopCommand } from './container/top.js';
 import { MountCommand } from './container/mount.js';
 import { UnmountCommand } from './container/unmount.js';
 import { ContainerPruneCommand } from './container/prune.js';
-import { DiffCommand } from './container/diff.js';
-import { ExecCommand } from './container/exec.js';
 import { AttachCommand } from './container/attach.js';
 import { PauseCommand, UnpauseCommand } from './container/pause.js';
+import { DiffCommand } from './container/diff.js';
+import { ExecCommand } from './container/exec.js';
 import { ExportCommand } from './container/export.js';
 import { HealthcheckRunCommand } from './container/healthcheck.js';
 import { ContainerInspectCommand } from './container/inspect.js';
@@ -85,17 +87,11 @@ export const COMMANDS = [
   ContainerCleanupCommand,
   ContainerExistsCommand,
   ContainerInspectCommand,
-  CreateCommand,
-  CpCommand,
-  CommitCommand,
-  TopCommand,
-  MountCommand,
-  UnmountCommand,
-  ContainerPruneCommand,
-  CpCommand,
   AttachCommand,
   PauseCommand,
   UnpauseCommand,
+  CreateCommand,
+  CpCommand,
   CommitCommand,
   TopCommand,
   MountCommand,
@@ -169,10 +165,11 @@ class HelpCommand extends Builtins.HelpCommand {
 }
 
 /** A CLI with every command, or only those that can match `argv` (see commandsFor). */
-export function buildCli(commands: readonly (typeof COMMANDS)[number][] = COMMANDS): Cli {
+export function buildCli(commands: readonly (typeof COMMANDS)[number][] = COMMANDS, machines?: MachineCache): Cli {
   const cli = new Cli({ binaryLabel: 'tspod', binaryName: 'tspod', binaryVersion: tspodVersion(), enableColors: false });
   for (const command of commands) cli.register(command);
   cli.register(HelpCommand);
+  installFastCompile(cli, machines);
   return cli;
 }
 
@@ -185,23 +182,33 @@ const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--log-level', '--root', '--runroot',
  * With no word, or a word no command starts with, all of them (help, errors).
  */
 export function commandsFor(argv: string[]): readonly (typeof COMMANDS)[number][] {
-  let word: string | undefined;
+  const word = commandWord(argv);
+  return word === undefined ? COMMANDS : COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === word));
+}
+
+/** The first word of the command line if some command starts with it. */
+function commandWord(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (GLOBAL_OPTIONS_WITH_VALUE.has(a)) i++;
-    else if (!a.startsWith('-')) {
-      word = a;
-      break;
-    }
+    else if (!a.startsWith('-')) return COMMANDS.some((c) => (c.paths ?? []).some((p) => p[0] === a)) ? a : undefined;
   }
-  if (word === undefined) return COMMANDS;
-  const matching = COMMANDS.filter((c) => (c.paths ?? []).some((p) => p[0] === word));
-  return matching.length > 0 ? matching : COMMANDS;
+  return undefined;
+}
+
+/** Build hook: the parser machine of every command set commandsFor can give, for readMachineCache. */
+export function compileMachineCache(outDir: string): void {
+  const words = [undefined, ...new Set(COMMANDS.flatMap((c) => (c.paths ?? []).map((p) => p[0])))];
+  const entries = words.map((word) => {
+    const builders = (buildCli(commandsFor(word === undefined ? [] : [word])) as unknown as { builder: { builders: Parameters<typeof machineKey>[0] } }).builder.builders;
+    return { word, key: machineKey(builders), machine: compileMachine(builders).machine };
+  });
+  writeMachineCache(outDir, entries);
 }
 
 /** Parse and run one command line; returns the exit status (Podman's codes). */
 export async function main(argv: string[]): Promise<number> {
-  const cli = buildCli(commandsFor(argv));
+  const cli = buildCli(commandsFor(argv), readMachineCache(commandWord(argv)));
   const context = { ...Cli.defaultContext, colorDepth: 1 };
   if (argv.length === 0) {
     process.stderr.write("Error: missing command 'tspod COMMAND'; run 'tspod --help' to list the commands\n");
