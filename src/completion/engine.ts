@@ -22,6 +22,8 @@ import {
 } from './sources.js';
 import { globalOptions, longName, type CommandSpec, type OptionSpec } from './spec.js';
 
+const SLIRP4NETNS_OPTIONS = ['allow_host_loopback=true', 'mtu=', 'cidr=', 'enable_ipv6=true', 'port_handler=slirp4netns'];
+
 interface Node {
   children: Map<string, Node>;
   command?: CommandSpec;
@@ -310,6 +312,13 @@ function applyRule(rule: Rule, toComplete: string, parsed: Parsed, paths: StoreP
         return noFiles(containerCandidates(paths, rest).map((c) => ({ ...c, value: `container:${c.value}` })));
       }
       if (toComplete.startsWith('ns:')) return { candidates: [], directive: Directive.Default };
+      // slirp4netns:OPT,OPT and pasta:--map-gw: the options after the last comma.
+      const modeOpts = /^(slirp4netns|pasta):/.exec(toComplete);
+      if (modeOpts) {
+        const head = toComplete.slice(0, Math.max(toComplete.lastIndexOf(','), modeOpts[0].length - 1) + 1);
+        const opts = modeOpts[1] === 'pasta' ? ['--map-gw'] : SLIRP4NETNS_OPTIONS;
+        return noFiles(opts.map((o) => ({ value: head + o })).filter((x) => x.value.startsWith(toComplete)), Directive.NoSpace);
+      }
       const c = [...byPrefix(NETWORK_MODES, toComplete), ...networkCandidates(paths, toComplete)];
       return noFiles(c, c.length > 0 && c.every((x) => x.value.endsWith(':')) ? Directive.NoSpace : 0);
     }
