@@ -99,6 +99,23 @@ describe('commit', () => {
     expect(t(['commit', 'nosuch']).status).toBe(1);
   });
 
+  it('commits with the vfs driver too (the container tree compared with the image tree)', () => {
+    const vfs = new TspodSandbox('commit-vfs');
+    try {
+      const v = (args: string[]) => vfs.run(['--storage-driver', 'vfs', ...args]);
+      expect(v(['load', '-i', ARCHIVE]).status).toBe(0);
+      expect(v(['run', '--name', 'w', 'busybox', 'sh', '-c', 'echo vfs > /added && rm /bin/vi']).status).toBe(0);
+      const r = v(['commit', '-q', 'w', 'localhost/vfs-committed']);
+      expect(r.stderr).toBe('');
+      expect(v(['run', '--rm', 'localhost/vfs-committed', 'sh', '-c', 'cat /added; test -e /bin/vi || echo vi-gone']).stdout).toBe('vfs\nvi-gone\n');
+      const layers = JSON.parse(v(['image', 'inspect', 'localhost/vfs-committed']).stdout)[0].RootFS.Layers;
+      expect(layers.length).toBe(2);
+    } finally {
+      vfs.run(['--storage-driver', 'vfs', 'rm', '-a', '-f']);
+      vfs.dispose();
+    }
+  });
+
   it.skipIf(!hasPodman)('saves as a docker-archive that podman loads and runs with the changes', () => {
     const archive = path.join(sandbox.home, 'committed.tar');
     expect(t(['save', '-o', archive, 'localhost/committed:v1']).status).toBe(0);

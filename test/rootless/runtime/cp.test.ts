@@ -88,6 +88,19 @@ describe('cp out of a container', () => {
 });
 
 describe('cp into a container', () => {
+  it('never writes on the host while the container swaps a directory for a symlink to a host path', () => {
+    // Inside the container the link's target does not exist; resolved by the kernel from the
+    // host's root it would be a directory of the test user's. Copies land in the container or fail.
+    fs.mkdirSync(host('victim'));
+    expect(
+      t(['run', '-d', '--name', 'racer', 'busybox', 'sh', '-c', `mkdir -p /race; while :; do mkdir /race/d 2>/dev/null; rmdir /race/d; ln -s ${host('victim')} /race/d; rm /race/d; done`]).status,
+    ).toBe(0);
+    fs.writeFileSync(host('payload'), 'payload\n');
+    for (let i = 0; i < 12; i++) t(['cp', host('payload'), 'racer:/race/d/']);
+    t(['rm', '-f', 'racer']);
+    expect(fs.readdirSync(host('victim'))).toEqual([]);
+  });
+
   it('copies a host file into a running container, owned by the container user', () => {
     fs.writeFileSync(host('hf'), 'from host\n');
     fs.chmodSync(host('hf'), 0o640);
