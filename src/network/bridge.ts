@@ -341,3 +341,46 @@ export function disconnectRunning(store: ContainerStore, rec: ContainerRecord, n
     if (Object.keys(ipam).length === 0) removeRootlessNetns(runRoot);
   });
 }
+
+/**
+ * `inspect`'s NetworkSettings for a container on user networks: Podman's
+ * per-network entries (address, gateway, MAC, aliases) while it runs, empty
+ * addresses when it does not.
+ */
+export function bridgeNetworkSettings(storageRoot: string, store: ContainerStore, rec: ContainerRecord, attachments: NetworkAttachment[]) {
+  const ipam = readJsonFile<Ipam>(ipamFile(store.runRoot), {});
+  const networks = new NetworkStore(storageRoot);
+  const entries = attachments.map((a) => {
+    const n = networks.find(a.name);
+    const lease = rec.state.status === 'running' ? (ipam[a.name] ?? []).find((l) => l.container === rec.id) : undefined;
+    const prefix = n ? parseSubnet(n.subnets[0].subnet).prefix : 0;
+    return [
+      a.name,
+      {
+        EndpointID: '',
+        Gateway: lease && n ? n.subnets[0].gateway : '',
+        IPAddress: lease?.ip ?? '',
+        IPPrefixLen: lease ? prefix : 0,
+        IPv6Gateway: '',
+        GlobalIPv6Address: '',
+        GlobalIPv6PrefixLen: 0,
+        MacAddress: lease?.mac ?? '',
+        NetworkID: n?.id ?? '',
+        DriverOpts: null,
+        IPAMConfig: null,
+        Links: null,
+        Aliases: [rec.id.slice(0, 12), ...a.aliases],
+      },
+    ] as const;
+  });
+  const first = entries[0]?.[1];
+  return {
+    Bridge: '',
+    SandboxKey: rec.state.status === 'running' ? path.join(store.runDir(rec.id), 'netns') : '',
+    Gateway: first?.Gateway ?? '',
+    IPAddress: first?.IPAddress ?? '',
+    IPPrefixLen: first?.IPPrefixLen ?? 0,
+    MacAddress: first?.MacAddress ?? '',
+    Networks: Object.fromEntries(entries),
+  };
+}
