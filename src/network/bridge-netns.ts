@@ -68,6 +68,8 @@ export function inNetns(netns: string, argv: string[], input?: string): string {
 export function ensureRootlessNetns(runRoot: string): string {
   const file = rootlessNetnsPath(runRoot);
   if (!isNamespaceMount(file)) {
+    // A pasta left from a namespace that is gone (system migrate, a new pause process) serves nobody.
+    stopPasta(runRoot);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, '');
     run(['unshare', `--net=${file}`, 'true']);
@@ -83,8 +85,7 @@ export function ensureRootlessNetns(runRoot: string): string {
   return file;
 }
 
-/** End pasta and release the namespace (no container is attached any more). */
-export function removeRootlessNetns(runRoot: string): void {
+function stopPasta(runRoot: string): void {
   try {
     const pid = Number(fs.readFileSync(pastaPidFile(runRoot), 'utf8').trim());
     if (pid > 1 && /^pas/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8'))) process.kill(pid, 'SIGTERM');
@@ -92,6 +93,11 @@ export function removeRootlessNetns(runRoot: string): void {
     // not running
   }
   fs.rmSync(pastaPidFile(runRoot), { force: true });
+}
+
+/** End pasta and release the namespace (no container is attached any more). */
+export function removeRootlessNetns(runRoot: string): void {
+  stopPasta(runRoot);
   const file = rootlessNetnsPath(runRoot);
   if (isNamespaceMount(file)) {
     try {
