@@ -36,7 +36,7 @@ export async function deleteImage(store: ImageStore, rec: ImageRecord): Promise<
   const users = imageUsers(store.storageRoot, rec.id);
   if (users.length > 0) {
     throw new TspodError(
-      `image used by ${users[0]}: image is in use by a container: remove the container first ('tspod rm -f ${users[0]!.slice(0, 12)}')`,
+      `image used by ${users[0]}: image is in use by a container: remove the container first ('tspod rm -f ${users[0]!.slice(0, 12)}') or force-remove the image with it ('tspod rmi -f')`,
       { exitCode: IMAGE_IN_USE },
     );
   }

@@ -6,7 +6,7 @@ export class RmiCommand extends TspodCommand {
   static override usage = Command.Usage({ category: 'Images', description: 'Remove one or more images from local storage' });
 
   all = Option.Boolean('-a,--all', false, { description: 'Remove all images' });
-  force = Option.Boolean('-f,--force', false, { description: 'Remove an image even when it has several names' });
+  force = Option.Boolean('-f,--force', false, { description: 'Remove all containers using the image before removing it (and an image with several names by ID)' });
   ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors if a specified image does not exist' });
   images = Option.Rest({ name: 'image' });
 
@@ -33,10 +33,22 @@ export class RmiCommand extends TspodCommand {
       // Podman: 1 when an image is unknown, 2 when one is in use, 125 otherwise; the worst wins.
       status = status === 0 || code === 125 ? code : Math.max(status, code);
     };
+    // -f: as podman, the containers using an image are removed with it.
+    const { IMAGE_IN_USE } = await import('../../storage/image-store.js');
+    const forced = async <T>(id: () => string | undefined, op: () => Promise<T>): Promise<T> => {
+      try {
+        return await op();
+      } catch (err) {
+        const imageId = id();
+        if (!this.force || !(err instanceof TspodError) || err.exitCode !== IMAGE_IN_USE || !imageId) throw err;
+        await this.removeUsers(imageId);
+        return op();
+      }
+    };
     if (this.all) {
       for (const rec of store.list()) {
         try {
-          report(await deleteImage(store, rec));
+          report(await forced(() => rec.id, () => deleteImage(store, rec)));
         } catch (err) {
           fail(err);
         }
@@ -45,11 +57,23 @@ export class RmiCommand extends TspodCommand {
     }
     for (const name of this.images) {
       try {
-        report(await removeImage(store, name, { force: this.force }));
+        report(await forced(() => store.find(name)?.id, () => removeImage(store, name, { force: this.force })));
       } catch (err) {
         fail(err);
       }
     }
     return status;
+  }
+
+  /** Remove (forcibly) the containers using an image, and root filesystems left by containers that are gone. */
+  private async removeUsers(imageId: string): Promise<void> {
+    const { imageUsers } = await import('../../storage/image-store.js');
+    const { openStore, removeContainer } = await import('../../runtime/lifecycle.js');
+    const { releaseContainerRootfs } = await import('../../storage/rootfs.js');
+    const containers = openStore(this.globals);
+    for (const cid of imageUsers(this.globals.storageRoot, imageId)) {
+      if (containers.find(cid)) await removeContainer(containers, cid, { force: true });
+      else releaseContainerRootfs(this.globals.storageRoot, cid, { remove: true });
+    }
   }
 }

@@ -86,4 +86,28 @@ describe('Debian minbase (debootstrap) from a loopback registry', { timeout: 240
     expect(differing.map((e) => ({ ours: e, theirs: theirsByPath.get(e.path) }))).toEqual([]);
     expect(ours.map((e) => e.path)).toEqual(theirs.map((e) => e.path));
   });
+
+  it('tspod pushes it under a new name with the same digests; podman pulls that and runs it', () => {
+    const dest = `${reg.host}/debian/pushed:1`;
+    const r = sb.run(['push', '-q', '--tls-verify=false', ref(), dest], { timeout: 180_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(podman(['pull', '-q', '--tls-verify=false', dest]).trim()).toBe(img.config.digest.slice(7));
+    expect(podman(['image', 'inspect', '--format', '{{.Digest}}', dest]).trim()).toBe(img.manifestDigest);
+    const out = podman(['run', '--rm', '--network', 'none', dest, 'sh', '-c', '. /etc/os-release && echo "$ID $VERSION_CODENAME"']);
+    expect(out).toBe('debian bookworm\n');
+  });
+
+  it('rmi refuses it while a container uses it (exit 2); rmi -f removes the container with it, as podman does', () => {
+    const created = sb.run(['create', '--name', 'debian-user', '--network', 'none', ref(), 'true']);
+    expect(created.status).toBe(0);
+    const refused = sb.run(['rmi', ref()]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^Error: image used by [0-9a-f]{64}: image is in use by a container/);
+    const forced = sb.run(['rmi', '-f', ref()]);
+    expect(forced.stderr).toBe('');
+    expect(forced.stdout).toContain(`Deleted: ${img.config.digest.slice(7)}`);
+    expect(sb.run(['container', 'exists', 'debian-user']).status).toBe(1);
+    expect(sb.run(['image', 'exists', img.config.digest.slice(7)]).status).toBe(1);
+  });
 });
