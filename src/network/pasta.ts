@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { findExecutable } from '../util/which.js';
 import type { PortMapping } from './ports.js';
 
 /**
@@ -30,4 +32,23 @@ export function pastaArgs(
   args.push('-T', 'none', '-U', 'none');
   if (opts.dnsForward) args.push('--dns-forward', opts.dnsForward);
   return args;
+}
+
+let cachedBinary: string | undefined;
+
+/**
+ * pasta's binary. /usr/bin/pasta re-executes itself as pasta.avx2 on CPUs
+ * that have AVX2; naming that build directly saves one exec per container.
+ */
+export function pastaBinary(cpuinfo = () => fs.readFileSync('/proc/cpuinfo', 'utf8')): string {
+  if (cachedBinary) return cachedBinary;
+  const plain = findExecutable('pasta') ?? 'pasta';
+  let avx2 = false;
+  try {
+    avx2 = fs.existsSync(`${plain}.avx2`) && /^flags\s*:.*\bavx2\b/m.test(cpuinfo());
+  } catch {
+    avx2 = false;
+  }
+  cachedBinary = avx2 ? `${plain}.avx2` : plain;
+  return cachedBinary;
 }

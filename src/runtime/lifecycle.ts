@@ -11,7 +11,7 @@ import { MNT_DETACH, native } from '../native/addon.js';
 import { resolveCapabilities } from './capabilities.js';
 import { type ContainerRecord, ContainerStore } from './container-store.js';
 import { resolvConf, writeEtcFiles } from './etc-files.js';
-import { pastaArgs } from '../network/pasta.js';
+import { pastaArgs, pastaBinary } from '../network/pasta.js';
 import { type NetworkMode, parseNetworkMode } from '../network/mode.js';
 import { hostContainersInternal } from '../network/host-access.js';
 import { slirp4netnsHelper, slirpAddresses } from '../network/slirp4netns.js';
@@ -194,7 +194,7 @@ async function mountRootfs(store: ContainerStore, rec: ContainerRecord): Promise
 function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string, options: string[] = []): NetworkHelperSpec {
   const netnsPath = path.join(runDir, 'netns');
   const pidFile = path.join(runDir, 'pasta.pid');
-  return { argv: pastaArgs(findExecutable('pasta') ?? 'pasta', ports, { netnsPath, pidFile, dnsForward, options }), netnsPath, pidFile };
+  return { argv: pastaArgs(pastaBinary(), ports, { netnsPath, pidFile, dnsForward, options }), netnsPath, pidFile };
 }
 
 /** The address pasta answers DNS on when the host's resolvers are loopback ones (as Podman uses). */

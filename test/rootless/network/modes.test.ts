@@ -73,6 +73,7 @@ describe('--network container:NAME and ns:PATH', () => {
     const bad = t(['run', '--rm', '--network', 'ns:/nonexistent/netns', '--rootfs', rootfs, 'true']);
     expect(bad.status).toBe(125);
     expect(bad.stderr).toMatch(/does not exist/);
+    expect(helperPids('pasta', sandbox.runDir)).toHaveLength(1);
     t(['rm', '-f', 'owner']);
     expect(helperPids('pasta', sandbox.runDir)).toEqual([]);
   });

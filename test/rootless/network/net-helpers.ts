@@ -64,8 +64,9 @@ export function hostAddress(): string | undefined {
   return undefined;
 }
 
-/** Live (not zombie) processes whose command line mentions `needle` and whose name is `comm`. */
-export function helperPids(comm: string, needle: string): number[] {
+/** Live (not zombie) processes whose command line mentions `needle` and whose name is `comm` (pasta runs as pasta, pasta.avx2 or passt.avx2). */
+export function helperPids(comm: 'pasta' | 'slirp4netns', needle: string): number[] {
+  const name = comm === 'pasta' ? /^pas(ta|st)(\.avx2)?$/ : /^slirp4netns$/;
   return fs
     .readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d))
@@ -73,7 +74,7 @@ export function helperPids(comm: string, needle: string): number[] {
       try {
         const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
         return (
-          fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm &&
+          name.test(fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim()) &&
           fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle) &&
           stat.slice(stat.lastIndexOf(') ') + 2)[0] !== 'Z'
         );

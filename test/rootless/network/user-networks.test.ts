@@ -244,6 +244,9 @@ describe('containers on a user network', () => {
   it('frees the address when a container stops, and a killed monitor leaks nothing', async () => {
     expect(t(['run', '--name', 'once', '--network', 'alpha', '--rootfs', rootfs, 'true']).status).toBe(0);
     expect(leases('alpha')).toEqual([]);
+    // A start that fails (no such command) gives its address back too.
+    expect(t(['run', '--name', 'broken', '--network', 'alpha', '--rootfs', rootfs, 'no-such-command']).status).toBe(127);
+    expect(leases('alpha')).toEqual([]);
     expect(t(['run', '-d', '--name', 'victim', '--network', 'alpha', '--rootfs', rootfs, 'sleep', '600']).status).toBe(0);
     const state = JSON.parse(t(['inspect', 'victim']).stdout)[0].State;
     const monitorPid = Number(fs.readFileSync(path.join(sandbox.runDir, 'containers', JSON.parse(t(['inspect', 'victim']).stdout)[0].Id, 'monitor.pid'), 'utf8'));
@@ -252,6 +255,6 @@ describe('containers on a user network', () => {
     await retry('the container to be seen exited', async () => expect(t(['ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout).toMatch(/victim Exited/));
     expect(leases('alpha')).toEqual([]);
     expect(fs.existsSync(rootlessNetns)).toBe(false);
-    t(['rm', '-f', 'once', 'victim']);
+    t(['rm', '-f', 'once', 'broken', 'victim']);
   });
 });
