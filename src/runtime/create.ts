@@ -208,6 +208,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     ...(o.healthCmd ? { healthCmd: parseEntrypoint(o.healthCmd) } : {}),
     ...dnsConfig(o),
     ...(o.init ? { init: true } : {}),
+    ...(userns ? { userns } : {}),
     ...(Array.isArray(userNets) ? { networks: userNets } : {}),
     ...(userns ? { userns } : {}),
     ...(podJoin ? { pod: podJoin.podId } : {}),
@@ -230,6 +231,11 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
 async function containerUserns(ctx: GlobalContext, o: CreateOptions) {
   if (!o.userns && !o.uidmap?.length && !o.gidmap?.length) return undefined;
   const { readNamespaceFacts, resolveUserns } = await import('./id-mappings.js');
+  // Namespaces joined from elsewhere belong to the rootless user namespace: a nested one could not use them.
+  const joins = o.pod ? '--pod' : /^(container|ns):/.test(o.network ?? '') ? `--network ${o.network}` : undefined;
+  if (joins && o.userns !== 'host') {
+    throw new TspodError(`--userns/--uidmap/--gidmap cannot be combined with ${joins} yet: its namespaces belong to the rootless user namespace; drop one of them`);
+  }
   const autoInUse = () => openStore(ctx).list().flatMap((r) => (r.config.userns?.mode === 'auto' ? r.config.userns.uidMap : []));
   return resolveUserns(o, () => readNamespaceFacts(autoInUse()));
 }

@@ -2,7 +2,7 @@ import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, TspodSandbox } from '../../helpers/tspod.js';
 
 // --userns=keep-id / auto, --uidmap/--gidmap (a user namespace nested in the rootless one) and --volumes-from.
@@ -15,6 +15,8 @@ const me = os.userInfo();
 beforeAll(() => {
   expect(t(['load', '-i', ARCHIVE]).status).toBe(0);
 });
+// The runs block this worker; yield between tests so vitest's own messages get through.
+afterEach(() => new Promise((resolve) => setTimeout(resolve, 20)));
 afterAll(() => {
   t(['rm', '-a', '-f', '-v']);
   sandbox.dispose();
@@ -92,6 +94,7 @@ describe('--uidmap / --gidmap', () => {
       [['--uidmap', '0:1:70000'], /reaches beyond the rootless user namespace/],
       [['--userns=keep-id', '--uidmap', '0:1:10'], /cannot be combined/],
       [['--userns=bogus'], /--userns=bogus is not supported/],
+      [['--userns=keep-id', '--network', 'ns:/proc/self/ns/net'], /cannot be combined with --network ns:/],
     ] as [string[], RegExp][]) {
       const r = run(args, ['true']);
       expect(r.status).toBe(125);
