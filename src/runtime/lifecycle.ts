@@ -317,6 +317,8 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
     try {
       started = await monitor.started;
     } catch (err) {
+      // The addresses leased for it go back (the launcher has undone the rest).
+      releaseBridgeNetworks(store, id);
       await store.update(id, (r) => {
         r.state = { ...r.state, status: 'exited', exitCode: (err as TspodError).exitCode ?? 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       });
