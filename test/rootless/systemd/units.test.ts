@@ -103,6 +103,7 @@ describe('generate systemd', () => {
 
 describe('quadlet', () => {
   const qdir = () => path.join(home, '.config', 'containers', 'systemd');
+  let podPort = 0;
 
   beforeAll(() => {
     fs.mkdirSync(qdir(), { recursive: true });
@@ -115,8 +116,15 @@ describe('quadlet', () => {
     fs.writeFileSync(path.join(qdir(), 'data.volume'), '[Volume]\nLabel=x=y\n');
     fs.writeFileSync(path.join(qdir(), 'net.network'), '[Network]\nSubnet=10.89.7.0/24\n');
     fs.writeFileSync(path.join(qdir(), 'busy.image'), '[Image]\nImage=docker.io/library/busybox:latest\n');
-    fs.writeFileSync(path.join(qdir(), 'grp.pod'), '[Pod]\nPublishPort=8080:80\n');
-    fs.writeFileSync(path.join(home, 'app.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n');
+    // A port nobody else is likely to hold while the suites run side by side.
+    podPort = 20000 + (process.pid % 20000);
+    fs.writeFileSync(path.join(qdir(), 'grp.pod'), `[Pod]\nPublishPort=${podPort}:80\n`);
+    fs.writeFileSync(path.join(qdir(), 'member.container'), `[Container]\nRootfs=${rootfs}\nPod=grp.pod\nExec=sh -c "trap 'exit 0' TERM; while :; do sleep 0.2; done"\n`);
+    // A Pod whose container runs from the test's root filesystem directory (tspod's annotation for --rootfs images).
+    fs.writeFileSync(
+      path.join(home, 'app.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\n  annotations:\n    io.tspod.annotations.rootfs/srv: "true"\nspec:\n  restartPolicy: Never\n  containers:\n  - name: srv\n    image: ${rootfs}\n    command: ${JSON.stringify(SERVER)}\n`,
+    );
     fs.writeFileSync(path.join(qdir(), 'app.kube'), `[Kube]\nYaml=${path.join(home, 'app.yaml')}\n`);
     fs.writeFileSync(path.join(qdir(), 'odd.volume'), '[Volume]\nLabel=x=y\nShiny=yes\n');
   });
@@ -124,7 +132,7 @@ describe('quadlet', () => {
   it('--dryrun prints every service and warns about an unknown key with file and line', () => {
     const r = sandbox.run(['quadlet', '--dryrun', '--user']);
     expect(r.status).toBe(0);
-    for (const u of ['web.service', 'echo@.service', 'data-volume.service', 'net-network.service', 'busy-image.service', 'grp-pod.service', 'app.service', 'odd-volume.service']) {
+    for (const u of ['web.service', 'echo@.service', 'data-volume.service', 'net-network.service', 'busy-image.service', 'grp-pod.service', 'member.service', 'app.service', 'odd-volume.service']) {
       expect(r.stdout).toContain(`---${u}---`);
     }
     expect(r.stderr).toBe(`tspod quadlet: ${path.join(qdir(), 'odd.volume')}:3: unsupported key 'Shiny' in group 'Volume'\n`);
@@ -136,7 +144,7 @@ describe('quadlet', () => {
     expect(r.status).toBe(0);
     expect(fs.readlinkSync(path.join(out, 'default.target.wants', 'web.service'))).toBe('../web.service');
     const units = fs.readdirSync(out).filter((f) => f.endsWith('.service') && !f.includes('@')).map((f) => path.join(out, f));
-    expect(units).toHaveLength(7);
+    expect(units).toHaveLength(8);
     const v = verify(units);
     expect(v.stderr).toBe('');
     expect(v.status).toBe(0);
@@ -163,4 +171,51 @@ describe('quadlet', () => {
     expect(inspect('systemd-echo_hello').Config.Env).toContain('INSTANCE=hello');
     expect(runner.stop(), runner.describe()).toBe(true);
   });
+
+  it('the .pod unit runs a pod (found through %t/%N.pod-id and its PIDFile), a .container with Pod= joins it, both stop cleanly', () => {
+    const out = path.join(home, 'generator-pod');
+    sandbox.run(['quadlet', '--user', out]);
+    const pod = new ServiceRunner(fs.readFileSync(path.join(out, 'grp-pod.service'), 'utf8'), { unitName: 'grp-pod.service', env: sandbox.env });
+    const member = new ServiceRunner(fs.readFileSync(path.join(out, 'member.service'), 'utf8'), { unitName: 'member.service', env: sandbox.env });
+    try {
+      expect(pod.start(), pod.describe()).toBe(true);
+      const podId = fs.readFileSync(expandSpecifiers('%t/%N.pod-id', pod.r), 'utf8').trim();
+      const info = JSON.parse(t(['pod', 'inspect', podId]));
+      expect(info).toMatchObject({ Name: 'systemd-grp', State: 'Running', ExitPolicy: 'stop' });
+      expect(info.InfraConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: String(podPort) }] });
+      // Type=forking: systemd watches the infra container's monitor through PIDFile=.
+      expect(Number(fs.readFileSync(pod.path('PIDFile')!, 'utf8'))).toBe(inspect(info.InfraContainerID).State.ConmonPid);
+      expect(member.start(), member.describe()).toBe(true);
+      const cid = fs.readFileSync(expandSpecifiers('%t/%N.cid', member.r), 'utf8').trim();
+      expect(inspect(cid).State.Status).toBe('running');
+      expect(JSON.parse(t(['pod', 'inspect', 'systemd-grp'])).Containers.map((c: { Name: string }) => c.Name)).toContain('systemd-member');
+      expect(t(['exec', 'systemd-member', 'hostname']).trim()).toBe('systemd-grp');
+      expect(member.stop(), member.describe()).toBe(true);
+    } finally {
+      expect(pod.stop(), pod.describe()).toBe(true);
+    }
+    expect(sandbox.run(['pod', 'exists', 'systemd-grp']).status).toBe(1);
+    expect(sandbox.run(['container', 'exists', 'systemd-member']).status).toBe(1);
+    expect(pod.log.map((l) => [l.key, l.status])).toEqual([['ExecStartPre', 0], ['ExecStart', 0], ['ExecStop', 0], ['ExecStopPost', 0]]);
+  }, 120_000);
+
+  it('the .kube unit plays its YAML with a service container and kube down takes everything away', () => {
+    const out = path.join(home, 'generator-kube');
+    sandbox.run(['quadlet', '--user', out]);
+    const unit = new ServiceRunner(fs.readFileSync(path.join(out, 'app.service'), 'utf8'), { unitName: 'app.service', env: sandbox.env });
+    try {
+      expect(unit.start(), unit.describe()).toBe(true);
+      expect(unit.log[0].stdout).toMatch(/^Pod:\n[0-9a-f]{64}\nContainer:\n[0-9a-f]{64}\n\n$/);
+      expect(inspect('app-srv').State.Status).toBe('running');
+      expect(JSON.parse(t(['pod', 'inspect', 'app'])).State).toBe('Running');
+      // The service container systemd would follow (its monitor says READY under Type=notify).
+      const services = JSON.parse(t(['ps', '--format', 'json'])).filter((c: { Names: string[] }) => c.Names[0].endsWith('-service'));
+      expect(services).toHaveLength(1);
+      expect(services[0].Labels['io.tspod.kube.yaml']).toBe(path.join(home, 'app.yaml'));
+    } finally {
+      expect(unit.stop(), unit.describe()).toBe(true);
+    }
+    expect(sandbox.run(['pod', 'exists', 'app']).status).toBe(1);
+    expect(t(['ps', '-a', '--format', '{{.Names}}'])).not.toMatch(/app-srv|-service/);
+  }, 120_000);
 });
