@@ -23,6 +23,19 @@ const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
  * `default` for `private`, the default mode.
  */
 export function parseUserNetworks(storageRoot: string, value: string | undefined, flags: UserNetworkFlags): NetworkAttachment[] | 'default' | undefined {
+  // Podman's NAME:ip=IP,mac=MAC,alias=NAME: the per-network form of --ip, --mac-address, --network-alias.
+  const perNetwork = value === undefined ? null : /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):((?:ip|mac|alias|interface_name)=.*)$/.exec(value);
+  if (perNetwork && !RESERVED_NETWORK_NAMES.has(perNetwork[1]) && perNetwork[1] !== 'bridge') {
+    const opts: UserNetworkFlags = { ...flags, aliases: [...(flags.aliases ?? [])] };
+    for (const item of perNetwork[2].split(',')) {
+      const [key, v = ''] = item.split('=', 2);
+      if (key === 'ip') opts.ip = v;
+      else if (key === 'mac') opts.mac = v;
+      else if (key === 'alias') opts.aliases!.push(v);
+      else if (key !== 'interface_name') throw new TspodError(`unknown network option "${key}" in --network ${value}: use ip=, mac= or alias=`);
+    }
+    return parseUserNetworks(storageRoot, perNetwork[1], opts);
+  }
   const extras = flags.ip !== undefined || flags.mac !== undefined || (flags.aliases?.length ?? 0) > 0;
   if (value === undefined || value.includes(':') || value.includes('=') || RESERVED_NETWORK_NAMES.has(value)) {
     if (extras) throw new TspodError('--ip, --mac-address and --network-alias need a user-defined network: create one with `tspod network create NAME` and add --network NAME');

@@ -54,6 +54,8 @@ describe('NetworkStore', () => {
       { name: 'podman1', aliases: [] },
     ]);
     expect(parseUserNetworks(root, 'bridge', {})).toEqual([{ name: 'podman', aliases: [] }]);
+    expect(parseUserNetworks(root, 'a:ip=10.89.0.7,alias=x,alias=y', {})).toEqual([{ name: 'a', ip: '10.89.0.7', aliases: ['x', 'y'] }]);
+    expect(() => parseUserNetworks(root, 'a:ip=10.89.0.7,colour=red', {})).toThrow(/unknown network option/);
     expect(() => parseUserNetworks(root, 'a', { ip: '10.89.0.1' })).toThrow(/not a free host address/);
     expect(() => parseUserNetworks(root, 'a', { mac: '01:00:00:00:00:01' })).toThrow(/unicast/);
     expect(() => parseUserNetworks(root, 'none', { ip: '10.0.0.2' })).toThrow(/need a user-defined network/);
