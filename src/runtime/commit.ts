@@ -36,7 +36,9 @@ export async function commitContainer(ctx: GlobalContext, nameOrId: string, refe
   const { applyChanges } = await import('../image/import.js');
   const { MediaType } = await import('../image/media-types.js');
   const store = openStore(ctx);
-  const rec = await reconcile(store, store.get(nameOrId));
+  const found = store.find(nameOrId);
+  if (!found) throw new TspodError(`no container with name or ID "${nameOrId}" found: no such container`); // 125, as Podman's commit
+  const rec = await reconcile(store, found);
   if (!rec.config.imageId) {
     throw new TspodError(`container ${rec.name} runs from a --rootfs directory, not an image: export it (tspod export) and import the tarball instead`);
   }

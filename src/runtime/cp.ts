@@ -55,7 +55,10 @@ interface ContainerSide {
 
 async function openContainer(store: ContainerStore, nameOrId: string): Promise<ContainerSide> {
   const { reconcile, containerRootfsPath } = await import('./lifecycle.js');
-  const rec = await reconcile(store, store.get(nameOrId));
+  const found = store.find(nameOrId);
+  // Podman's cp says so with 125, not the 1 of commands that only look containers up.
+  if (!found) throw new TspodError(`container "${nameOrId}" does not exist`);
+  const rec = await reconcile(store, found);
   const rootfs = await containerRootfsPath(store, rec);
   const { resolveUser } = await import('./user.js');
   const user = resolveUser(rec.config.user, rootfs);

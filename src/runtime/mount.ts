@@ -32,8 +32,15 @@ async function writeCount(file: string, n: number): Promise<void> {
 }
 
 /** Mount (or count one more mount of) a container's root filesystem; its path. */
+/** Podman's mount and unmount say 125 for an unknown container. */
+function lookup(store: ContainerStore, nameOrId: string): ContainerRecord {
+  const rec = store.find(nameOrId);
+  if (!rec) throw new TspodError(`no container with name or ID "${nameOrId}" found: no such container`);
+  return rec;
+}
+
 export async function mountContainer(ctx: GlobalContext, store: ContainerStore, nameOrId: string): Promise<string> {
-  const rec = store.get(nameOrId);
+  const rec = lookup(store, nameOrId);
   if (!rec.config.imageId) return rec.config.rootfs; // a --rootfs directory is always "mounted"
   const { containerRootfsPath } = await import('./lifecycle.js');
   return withLock(store.lockPath(rec.id), async () => {
@@ -62,7 +69,7 @@ export async function mountedPath(ctx: GlobalContext, rec: ContainerRecord): Pro
  */
 export async function unmountContainer(ctx: GlobalContext, store: ContainerStore, nameOrId: string, force: boolean): Promise<ContainerRecord> {
   const { reconcile } = await import('./lifecycle.js');
-  const rec = await reconcile(store, store.get(nameOrId));
+  const rec = await reconcile(store, lookup(store, nameOrId));
   if (!rec.config.imageId) return rec;
   await withLock(store.lockPath(rec.id), async () => {
     const file = countFile(ctx, rec.id);

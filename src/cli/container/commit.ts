@@ -31,7 +31,6 @@ export class CommitCommand extends TspodCommand {
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
     const { commitContainer } = await import('../../runtime/commit.js');
-    if (!this.quiet) process.stderr.write('Getting image source signatures\nCopying blob\nWriting manifest to image destination\n');
     const id = await commitContainer(this.globals, this.container, this.image, {
       changes: this.changes,
       ...(this.message ? { message: this.message } : {}),
@@ -40,6 +39,8 @@ export class CommitCommand extends TspodCommand {
       pause: this.pause,
       squash: this.squash,
     });
+    // Podman's progress lines (on stderr; scripts read the ID from stdout).
+    if (!this.quiet) process.stderr.write('Getting image source signatures\nCopying blob\nWriting manifest to image destination\n');
     if (this.iidfile) {
       const { writeFileAtomic } = await import('../../storage/atomic.js');
       const path = await import('node:path');

@@ -40,7 +40,9 @@ export class TopCommand extends TspodCommand {
       target = args.shift();
       if (!target) throw new TspodError('you must provide the name or ID of a running container');
     }
-    const rec = await reconcile(store, store.get(target));
+    const found = store.find(target);
+    if (!found) throw new TspodError(`unable to look up requested container: no container with name or ID "${target}" found: no such container`);
+    const rec = await reconcile(store, found);
     if (rec.state.status !== 'running') throw new TspodError(`top can only be used on running containers: ${rec.id} is ${rec.state.status}: container state improper`);
     const { parseDescriptors, topTable } = await import('../../runtime/top.js');
     const descriptors = parseDescriptors(args);

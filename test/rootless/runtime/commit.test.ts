@@ -96,7 +96,7 @@ describe('commit', () => {
   it('refuses bad input with one line and 125', () => {
     expect(t(['commit', '--format', 'tar', 'work']).stderr).toBe('Error: unrecognized image type "tar": use oci or docker\n');
     expect(t(['commit', '-c', 'BOGUS x', 'work']).status).toBe(125);
-    expect(t(['commit', 'nosuch']).status).toBe(1);
+    expect(t(['commit', 'nosuch'])).toMatchObject({ status: 125, stderr: 'Error: no container with name or ID "nosuch" found: no such container\n' });
   });
 
   it('commits with the vfs driver too (the container tree compared with the image tree)', () => {

@@ -61,6 +61,10 @@ describe('top', () => {
     expect(idle.stderr).toMatch(/^Error: top can only be used on running containers/);
     // -l: the latest container (idle, just created).
     expect(t(['top', '-l']).stderr).toMatch(/can only be used on running containers/);
+    expect(t(['top', 'nosuch'])).toMatchObject({
+      status: 125,
+      stderr: 'Error: unable to look up requested container: no container with name or ID "nosuch" found: no such container\n',
+    });
   });
 });
 
@@ -69,6 +73,7 @@ describe('mount and unmount', () => {
     const r = t(['mount', 'procs']);
     expect(r.status).toBe(125);
     expect(r.stderr).toBe('Error: cannot run command "tspod mount" in rootless mode, must execute `tspod unshare` first\n');
+    expect(t(['umount', 'nosuch'])).toMatchObject({ status: 125, stderr: 'Error: no container with name or ID "nosuch" found: no such container\n' });
   });
 
   it('prints the merged root inside unshare, lists mounts, and counts them', () => {
