@@ -189,6 +189,50 @@ static int listen_fd = -1;
 static char *socket_path;
 /* Where container stdin goes: the terminal's master, or the write end of its stdin pipe. */
 static int container_stdin = -1;
+/* For the pipe (non-blocking): what the container has not taken yet. We read no more of our own
+ * stdin while some is pending, so a container that writes before it reads cannot deadlock us. */
+static char *stdin_pending;
+static size_t stdin_pending_len;
+static int stdin_close_after_flush;
+static int stdin_is_tty;
+
+static void close_container_stdin_now(void) {
+  if (container_stdin >= 0 && !stdin_is_tty) close(container_stdin);
+  container_stdin = -1;
+  stdin_pending_len = 0;
+}
+
+static void flush_container_stdin(void) {
+  while (container_stdin >= 0 && stdin_pending_len > 0) {
+    ssize_t n = write(container_stdin, stdin_pending, stdin_pending_len);
+    if (n > 0) {
+      memmove(stdin_pending, stdin_pending + n, stdin_pending_len - (size_t)n);
+      stdin_pending_len -= (size_t)n;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && errno == EAGAIN) {
+      return;
+    } else {
+      close_container_stdin_now(); /* the container closed its stdin */
+      return;
+    }
+  }
+  if (stdin_close_after_flush && stdin_pending_len == 0) close_container_stdin_now();
+}
+
+static void write_container_stdin(const void *data, size_t len) {
+  if (container_stdin < 0 || len == 0) return;
+  if (stdin_is_tty) {
+    if (write_all(container_stdin, data, len) < 0) container_stdin = -1;
+    return;
+  }
+  char *bigger = realloc(stdin_pending, stdin_pending_len + len);
+  if (!bigger) return;
+  stdin_pending = bigger;
+  memcpy(stdin_pending + stdin_pending_len, data, len);
+  stdin_pending_len += len;
+  flush_container_stdin();
+}
 
 /* A client that does not take its output within a second is dropped rather than stall the container. */
 static int write_within(int fd, const void *data, size_t len) {
@@ -249,10 +293,10 @@ static void accept_client(void) {
 }
 
 static void close_container_stdin(int tty) {
-  /* A terminal stays open (^D is the user's to type); a pipe's end is the container's EOF. */
+  /* A terminal stays open (^D is the user's to type); a pipe's end is the container's EOF, once it took the rest. */
   if (tty || container_stdin < 0) return;
-  close(container_stdin);
-  container_stdin = -1;
+  stdin_close_after_flush = 1;
+  flush_container_stdin();
 }
 
 static void client_input(struct client *c, int tty) {
@@ -266,8 +310,8 @@ static void client_input(struct client *c, int tty) {
     if (len > sizeof c->buf - 5) { drop_client(c); return; }
     if (c->have < 5 + len) return;
     unsigned char *payload = c->buf + 5;
-    if (c->buf[0] == FRAME_STDIN && container_stdin >= 0) {
-      if (write_all(container_stdin, payload, len) < 0) close_container_stdin(tty);
+    if (c->buf[0] == FRAME_STDIN) {
+      write_container_stdin(payload, len);
     } else if (c->buf[0] == FRAME_STDIN_EOF) {
       close_container_stdin(tty);
     } else if (c->buf[0] == FRAME_RESIZE && len == 4 && tty_master >= 0) {
@@ -297,7 +341,7 @@ static int filter_detach(const unsigned char *in, size_t n) {
     if (detach_len && in[i] == detach_keys[0]) { detach_matched = 1; if (detach_len == 1) return 1; continue; }
     out[o++] = in[i];
   }
-  if (o && container_stdin >= 0 && write_all(container_stdin, out, o) < 0) container_stdin = -1;
+  write_container_stdin(out, o);
   return 0;
 }
 
@@ -363,7 +407,9 @@ int monitor_main(void) {
     stdio[1] = out[1];
     stdio[2] = errp[1];
     container_stdin = in[1];
+    if (in[1] >= 0) fcntl(in[1], F_SETFL, O_NONBLOCK);
   }
+  stdin_is_tty = tty;
   int log_fd = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
   listen_fd = attach_listen(json_get_string(cfg, "attachSocket", NULL));
 
@@ -420,7 +466,7 @@ int monitor_main(void) {
     tcsetattr(0, TCSANOW, &t);
   }
   /* Streams: container stdout, container stderr (no terminal), our stdin (-i), attach listener, clients. */
-  struct pollfd fds[4 + MAX_CLIENTS];
+  struct pollfd fds[5 + MAX_CLIENTS];
   fds[0] = (struct pollfd){out[0], POLLIN, 0};
   fds[1] = (struct pollfd){errp[0], POLLIN, 0};
   fds[2] = (struct pollfd){interactive && !detach ? 0 : -1, POLLIN, 0};
@@ -430,8 +476,18 @@ int monitor_main(void) {
   while (open_streams > 0) {
     fds[3] = (struct pollfd){listen_fd, POLLIN, 0};
     for (int i = 0; i < MAX_CLIENTS; i++) fds[4 + i] = (struct pollfd){clients[i].fd, POLLIN, 0};
-    int r = poll(fds, 4 + MAX_CLIENTS, -1);
+    /* While the container has input pending, wait for it to take some instead of reading more of ours. */
+    int pending = stdin_pending_len > 0 && container_stdin >= 0;
+    fds[4 + MAX_CLIENTS] = (struct pollfd){pending ? container_stdin : -1, POLLOUT, 0};
+    int our_stdin = fds[2].fd;
+    if (pending) fds[2].fd = -1;
+    int r = poll(fds, 5 + MAX_CLIENTS, -1);
+    fds[2].fd = our_stdin;
     if (r < 0) { if (errno == EINTR) continue; break; }
+    if (pending) {
+      fds[2].revents = 0;
+      if (fds[4 + MAX_CLIENTS].revents) flush_container_stdin();
+    }
     if (fds[2].fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(0, buf, sizeof buf);
       if (n > 0) {
@@ -444,7 +500,8 @@ int monitor_main(void) {
         }
       } else if (n == 0 || errno != EINTR) {
         fds[2].fd = -1;
-        if (detach_matched && container_stdin >= 0) write_all(container_stdin, detach_keys, detach_matched);
+        if (detach_matched) write_container_stdin(detach_keys, detach_matched);
+        detach_matched = 0;
         close_container_stdin(tty);
       }
     }
@@ -464,7 +521,7 @@ int monitor_main(void) {
     }
   }
   if (raw) tcsetattr(0, TCSANOW, &saved);
-  if (container_stdin >= 0 && container_stdin != master) close(container_stdin);
+  close_container_stdin_now();
 
   int status;
   while (waitpid(pid, &status, 0) < 0) {
