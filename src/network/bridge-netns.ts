@@ -120,6 +120,14 @@ function tableName(n: NetworkRecord): string {
  * Idempotent: run at every attach.
  */
 export function ensureBridge(netns: string, n: NetworkRecord): void {
+  // Done once per namespace: a marker names the namespace (its inode) and the network (its id) it was done for.
+  const marker = bridgeMarker(netns, n);
+  const stamp = `${fs.statSync(netns).ino} ${n.id}`;
+  try {
+    if (fs.readFileSync(marker, 'utf8') === stamp) return;
+  } catch {
+    // not set up in this namespace yet
+  }
   const { subnet, gateway } = n.subnets[0];
   const { prefix } = parseSubnet(subnet);
   const br = n.network_interface;
@@ -133,11 +141,18 @@ export function ensureBridge(netns: string, n: NetworkRecord): void {
     ? `chain forward { type filter hook forward priority filter; ip saddr ${subnet} ip daddr != ${subnet} drop; ip daddr ${subnet} ip saddr != ${subnet} drop; }`
     : `chain postrouting { type nat hook postrouting priority srcnat; ip saddr ${subnet} ip daddr != ${subnet} masquerade; }`;
   inNetns(netns, ['nft', '-f', '-'], `table ip ${table} {}\ndelete table ip ${table}\ntable ip ${table} {\n${rules}\n}\n`);
+  fs.mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(marker, stamp);
+}
+
+function bridgeMarker(netns: string, n: NetworkRecord): string {
+  return path.join(path.dirname(netns), 'bridges', n.network_interface);
 }
 
 /** The bridge and its table go when the network is removed (if the namespace exists). */
 export function removeBridge(runRoot: string, n: NetworkRecord): void {
   const netns = rootlessNetnsPath(runRoot);
+  fs.rmSync(bridgeMarker(netns, n), { force: true });
   if (!isNamespaceMount(netns)) return;
   try {
     inNetns(netns, ['sh', '-c', `ip link del ${n.network_interface} 2>/dev/null; nft delete table ip ${tableName(n)} 2>/dev/null; true`]);
