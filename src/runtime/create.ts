@@ -210,7 +210,6 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     ...(o.init ? { init: true } : {}),
     ...(userns ? { userns } : {}),
     ...(Array.isArray(userNets) ? { networks: userNets } : {}),
-    ...(userns ? { userns } : {}),
     ...(podJoin ? { pod: podJoin.podId } : {}),
     ...(restartPolicy.name !== 'no' ? { restartPolicy } : {}),
     ...(sdnotify === 'conmon' && process.env.NOTIFY_SOCKET ? { notifySocket: process.env.NOTIFY_SOCKET } : {}),

@@ -143,7 +143,9 @@ export function resolveUserns(req: UsernsRequest, facts: () => NamespaceFacts): 
       if (m[1] === 'uid') uid = Number(m[2]);
       else gid = Number(m[2]);
     }
-    return { mode: 'keep-id', uidMap: keepIdRanges(uid, f.uidCount), gidMap: keepIdRanges(gid, f.gidCount), keepId: { uid, gid, name: f.userName } };
+    // Another uid than yours is named by its number, as Podman names it.
+    const name = uid === f.uid ? f.userName : String(uid);
+    return { mode: 'keep-id', uidMap: keepIdRanges(uid, f.uidCount), gidMap: keepIdRanges(gid, f.gidCount), keepId: { uid, gid, name } };
   }
   if (mode === 'auto' || mode.startsWith('auto:')) {
     let size = 1024;

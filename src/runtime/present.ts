@@ -118,8 +118,8 @@ export function inspectJson(rec: ContainerRecord, logPath: string) {
       CapDrop: c.capDrop,
       LogConfig: { Type: 'k8s-file', Path: logPath },
       RestartPolicy: { Name: c.restartPolicy?.name ?? '', MaximumRetryCount: c.restartPolicy?.maxRetries ?? 0 },
-      // As Podman 4 shows them: "private" for any user namespace of the container's own.
-      UsernsMode: c.userns ? 'private' : '',
+      // As Podman 4.3 shows them: "private" for keep-id and --uidmap, "" for auto (and none).
+      UsernsMode: c.userns && c.userns.mode !== 'auto' ? 'private' : '',
       ...(c.userns ? { IDMappings: { UidMap: formatRanges(c.userns.uidMap), GidMap: formatRanges(c.userns.gidMap) } } : {}),
     },
   };

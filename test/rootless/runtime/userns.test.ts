@@ -45,8 +45,8 @@ describe('--userns=keep-id', () => {
   });
 
   it('takes keep-id:uid=N,gid=N', () => {
-    const r = run(['--userns=keep-id:uid=1000,gid=1000'], ['sh', '-c', 'id -u; id -g; head -2 /proc/self/uid_map']);
-    expect(r.stdout.split('\n').slice(0, 2)).toEqual(['1000', '1000']);
+    const r = run(['--userns=keep-id:uid=1000,gid=1000'], ['sh', '-c', 'id -u; id -g; id -un; head -2 /proc/self/uid_map']);
+    expect(r.stdout.split('\n').slice(0, 3)).toEqual(['1000', '1000', '1000']);
     expect(r.stdout).toMatch(/^\s+0\s+1\s+1000$/m);
     expect(r.stdout).toMatch(/^\s+1000\s+0\s+1$/m);
   });
@@ -109,6 +109,7 @@ describe('--userns=auto', () => {
     expect(t(['create', '--name', 'auto1', '--network', 'none', '--userns=auto', 'busybox', 'true']).status).toBe(0);
     const a = JSON.parse(t(['inspect', 'auto1']).stdout)[0].HostConfig.IDMappings.UidMap;
     expect(a).toEqual(['0:1:1024']);
+    expect(JSON.parse(t(['inspect', 'auto1']).stdout)[0].HostConfig.UsernsMode).toBe(''); // as Podman 4.3 shows auto
     const r = run(['--userns=auto:size=2048'], ['sh', '-c', 'cat /proc/self/uid_map; stat -c %u /bin/busybox']);
     expect(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0 1025 2048', '0']);
   });

@@ -17,7 +17,8 @@ describe('user namespace mappings', () => {
     expect(formatRanges(keepIdRanges(0, 65537))).toEqual(['0:0:1', '1:1:65536']);
     expect(() => keepIdRanges(70000, 65537)).toThrow(/beyond the 65537 ids/);
     const k = resolveUserns({ userns: 'keep-id:uid=5,gid=7' }, facts())!;
-    expect(k.keepId).toEqual({ uid: 5, gid: 7, name: 'me' });
+    expect(k.keepId).toEqual({ uid: 5, gid: 7, name: '5' });
+    expect(resolveUserns({ userns: 'keep-id' }, facts())!.keepId).toEqual({ uid: 1001, gid: 1001, name: 'me' });
     expect(formatRanges(k.gidMap)).toEqual(['0:1:7', '7:0:1', '8:8:65529']);
   });
 
