@@ -9,7 +9,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   env = Option.Array('-e,--env', [], { description: 'Set environment variables (KEY=VALUE, or KEY to take it from the host)' });
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   hostname = Option.String('--hostname', { description: 'Set the container host name' });
-  network = Option.String('--network,--net', { description: 'Network mode: pasta[:OPTIONS] (default), slirp4netns[:OPTIONS], none, host, container:NAME, ns:PATH' });
+  network = Option.String('--network,--net', { description: 'Network mode: pasta[:OPTIONS] (default), slirp4netns[:OPTIONS], none, host, container:NAME, ns:PATH, or user-defined networks NAME[,NAME...]' });
   ip = Option.String('--ip', { description: 'IPv4 address of the container on its (first) user-defined network' });
   macAddress = Option.String('--mac-address', { description: 'MAC address of the container on its (first) user-defined network' });
   networkAlias = Option.Array('--network-alias', [], { description: 'Another name of the container on its user-defined network' });
