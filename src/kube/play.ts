@@ -29,6 +29,8 @@ export interface DownReport {
   stopped: string[];
   removed: string[];
   volumes: string[];
+  /** pods the YAML names that do not exist */
+  missing?: string[];
 }
 
 function readYaml(file: string): string {
@@ -57,7 +59,7 @@ export async function playKube(ctx: GlobalContext, file: string, opts: PlayOptio
   const pods = openPodStore(ctx);
   const report: PlayReport = { pods: [], volumes: [] };
 
-  if (opts.replace) report.teardown = await downKube(ctx, file, { force: false, plan: plan.pods });
+  if (opts.replace) report.teardown = await downKube(ctx, file, { force: false, plan: plan.pods, ignoreMissing: true });
   for (const p of plan.pods) {
     if (pods.find(p.name)) throw new TspodError(`adding pod to state: name "${p.name}" is in use: pod already exists; use --replace or 'tspod kube down' first`);
   }
@@ -182,7 +184,7 @@ async function startServiceContainer(ctx: GlobalContext, file: string): Promise<
 }
 
 /** Stop and remove the pods the YAML names (and its service container); with force, its volumes too. */
-export async function downKube(ctx: GlobalContext, file: string, opts: { force: boolean; plan?: PodPlan[] }): Promise<DownReport> {
+export async function downKube(ctx: GlobalContext, file: string, opts: { force: boolean; plan?: PodPlan[]; ignoreMissing?: boolean }): Promise<DownReport> {
   const parsed = opts.plan ? undefined : parseKubeYaml(readYaml(file));
   const plans = opts.plan ?? parsed!.pods;
   const { openPodStore, stopPod, removePod } = await import('../pod/pods.js');
@@ -191,9 +193,13 @@ export async function downKube(ctx: GlobalContext, file: string, opts: { force: 
   const { openStore, removeContainer } = await import('../runtime/lifecycle.js');
   const service = openStore(ctx).find(serviceContainerName(file));
   if (service) await removeContainer(openStore(ctx), service.id, { force: true });
+  const missing: string[] = [];
   for (const p of plans) {
     const pod = pods.find(p.name);
-    if (!pod) continue;
+    if (!pod) {
+      missing.push(p.name);
+      continue;
+    }
     await stopPod(ctx, pod);
     report.stopped.push(pod.id);
     await removePod(ctx, pod, { force: true });
@@ -208,6 +214,8 @@ export async function downKube(ctx: GlobalContext, file: string, opts: { force: 
       report.volumes.push(name);
     }
   }
+  // As Podman's: a pod the YAML names that is not there is an error (the command reports it after the others are down).
+  if (!opts.ignoreMissing) report.missing = missing;
   return report;
 }
 

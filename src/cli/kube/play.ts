@@ -53,7 +53,13 @@ export class KubeDownCommand extends TspodCommand {
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
     const { downKube, formatDown } = await import('../../kube/play.js');
-    this.out(formatDown(await downKube(this.globals, this.file, { force: this.force })));
+    const report = await downKube(this.globals, this.file, { force: this.force });
+    this.out(formatDown(report));
+    const { TspodError } = await import('../../util/errors.js');
+    const { reportError } = await import('../errors.js');
+    const missing = report.missing ?? [];
+    for (const name of missing.slice(0, -1)) reportError(new TspodError(`no pod with name or ID ${name} found: no such pod`));
+    if (missing.length) throw new TspodError(`no pod with name or ID ${missing.at(-1)} found: no such pod`);
     return 0;
   }
 }
