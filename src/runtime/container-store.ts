@@ -204,7 +204,8 @@ export class ContainerStore {
         id,
         name: name ?? generateName(taken),
         created: new Date().toISOString(),
-        config,
+        // The host name defaults to the short id, known only here (one write, not two).
+        config: config.hostname ? config : { ...config, hostname: id.slice(0, 12) },
         state: { status: 'created', pid: 0, monitorPid: 0, exitCode: 0 },
       };
       fs.mkdirSync(this.storageDir(id), { recursive: true, mode: 0o700 });

@@ -221,8 +221,6 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     const { writeFileAtomic } = await import('../storage/atomic.js');
     writeFileAtomic(path.resolve(o.cidfile), rec.id, 0o644);
   }
-  // The host name defaults to the short id, known only now.
-  if (!rec.config.hostname) return store.update(rec.id, (r) => (r.config.hostname = r.id.slice(0, 12)));
   return rec;
 }
 
