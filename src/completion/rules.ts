@@ -59,6 +59,7 @@ const CONTAINER_FILTERS: Rule = {
     ancestor: { kind: 'images' },
     volume: { kind: 'volumes' },
     network: { kind: 'networks' },
+    pod: { kind: 'pods' },
     before: { kind: 'containers' },
     since: { kind: 'containers' },
   },

@@ -29,8 +29,11 @@ export function containerMatches(rec: ContainerRecord, filters: string[]): boole
         }
         case 'ancestor':
           return rec.config.imageName === v;
+        case 'pod':
+          // By the pod's id (or a prefix of it); `ps` turns pod names into ids first.
+          return rec.config.pod !== undefined && rec.config.pod.startsWith(v);
         default:
-          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label and ancestor`);
+          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label, ancestor and pod`);
       }
     });
     if (!ok) return false;

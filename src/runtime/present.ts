@@ -12,7 +12,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
 }
 
 /** One `ps` row: the fields Podman's templates name (.ID, .Names, .Status, ...). */
-export function psRow(rec: ContainerRecord, opts: { noTrunc: boolean }, now = Date.now()) {
+export function psRow(rec: ContainerRecord, opts: { noTrunc: boolean; podName?: string }, now = Date.now()) {
   const created = Date.parse(rec.created);
   return {
     ID: opts.noTrunc ? rec.id : rec.id.slice(0, 12),
@@ -29,6 +29,8 @@ export function psRow(rec: ContainerRecord, opts: { noTrunc: boolean }, now = Da
     Pid: rec.state.pid,
     ExitCode: rec.state.exitCode,
     AutoRemove: rec.config.autoRemove,
+    Pod: rec.config.pod ? (opts.noTrunc ? rec.config.pod : rec.config.pod.slice(0, 12)) : '',
+    PodName: opts.podName ?? '',
   };
 }
 

@@ -13,6 +13,7 @@ export class PsCommand extends TspodCommand {
   format = Option.String('--format', { description: 'Pretty-print containers to JSON or using a Go template' });
   filters = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (name=, id=, status=, label=, exited=)' });
   noheading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
+  pod = Option.Boolean('-p,--pod', false, { description: 'Show the pod ID and name of each container' });
 
   async execute(): Promise<number> {
     const { openStore, reconcileAll } = await import('../../runtime/lifecycle.js');
@@ -23,7 +24,11 @@ export class PsCommand extends TspodCommand {
     const lastN = this.last === undefined ? undefined : Number(this.last);
     const showAll = this.all || this.latest || (lastN !== undefined && lastN >= 0) || this.filters.length > 0;
     if (!showAll) recs = recs.filter((r) => r.state.status === 'running' || r.state.status === 'paused');
-    recs = recs.filter((r) => containerMatches(r, this.filters));
+    // pod=NAME filters by the pod's id, as the record keeps it.
+    const { openPodStore } = await import('../../pod/pods.js');
+    const pods = openPodStore(this.globals);
+    const filters = this.filters.map((f) => (f.startsWith('pod=') ? `pod=${pods.find(f.slice(4))?.id ?? f.slice(4)}` : f));
+    recs = recs.filter((r) => containerMatches(r, filters));
     if (this.latest) recs = recs.slice(0, 1);
     if (lastN !== undefined && lastN >= 0) recs = recs.slice(0, lastN);
     if (this.quiet) {
@@ -34,11 +39,12 @@ export class PsCommand extends TspodCommand {
       this.out(JSON.stringify(recs.map(psJson), null, 4) + '\n');
       return 0;
     }
-    const rows = recs.map((r) => psRow(r, { noTrunc: this.noTrunc }));
-    const table = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+    const podNames = new Map(pods.list().map((p) => [p.id, p.name]));
+    const rows = recs.map((r) => psRow(r, { noTrunc: this.noTrunc, podName: r.config.pod ? podNames.get(r.config.pod) : undefined }));
+    const table = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${this.pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}`;
     this.out(
       renderFormat(this.format ?? table, rows, {
-        headers: { ID: 'CONTAINER ID', CreatedHuman: 'CREATED' },
+        headers: { ID: 'CONTAINER ID', CreatedHuman: 'CREATED', Pod: 'POD ID', PodName: 'PODNAME' },
         defaultTable: table,
         noHeading: this.noheading,
         each: true,
