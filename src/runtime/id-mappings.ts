@@ -1,5 +1,5 @@
 /**
- * A container's own user namespace (--userns=keep-id, --userns=auto, --uidmap/--gidmap),
+ * A container's own user namespace (--userns=keep-id, nomap, auto, --uidmap/--gidmap),
  * nested in the rootless one. "host" ids here are ids of the rootless namespace
  * (0 = the user, 1..N = the subordinate ids), as they are for rootless Podman.
  * Without any of these flags the container runs directly in the rootless namespace.
@@ -147,6 +147,12 @@ export function resolveUserns(req: UsernsRequest, facts: () => NamespaceFacts): 
     const name = uid === f.uid ? f.userName : String(uid);
     return { mode: 'keep-id', uidMap: keepIdRanges(uid, f.uidCount), gidMap: keepIdRanges(gid, f.gidCount), keepId: { uid, gid, name } };
   }
+  if (mode === 'nomap') {
+    // Your own id stays out: the container gets the subordinate ids only.
+    const f = facts();
+    if (f.uidCount < 2 || f.gidCount < 2) throw new TspodError('--userns=nomap needs subordinate ids: add your user to /etc/subuid and /etc/subgid');
+    return { mode: 'private', uidMap: [{ container: 0, host: 1, size: f.uidCount - 1 }], gidMap: [{ container: 0, host: 1, size: f.gidCount - 1 }] };
+  }
   if (mode === 'auto' || mode.startsWith('auto:')) {
     let size = 1024;
     for (const opt of mode.slice('auto'.length + 1).split(',').filter(Boolean)) {
@@ -160,7 +166,7 @@ export function resolveUserns(req: UsernsRequest, facts: () => NamespaceFacts): 
     const range = [{ container: 0, host, size }];
     return { mode: 'auto', uidMap: range, gidMap: range.map((r) => ({ ...r })) };
   }
-  throw new TspodError(`--userns=${mode} is not supported: use keep-id[:uid=N,gid=N], auto[:size=N] or host, or give --uidmap/--gidmap`);
+  throw new TspodError(`--userns=${mode} is not supported: use keep-id[:uid=N,gid=N], nomap, auto[:size=N] or host, or give --uidmap/--gidmap`);
 }
 
 /** The lowest range of `size` subordinate ids (never the user's own id 0) that no other auto container holds. */

@@ -42,7 +42,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   sdnotify = Option.String('--sdnotify', { description: 'Control sd-notify behavior: conmon (the monitor says READY) or ignore' });
   healthCmd = Option.String('--health-cmd', { description: "The command 'tspod healthcheck run' runs in the container to check its health" });
   envFile = Option.Array('--env-file', [], { description: 'Read in a file of environment variables' });
-  userns = Option.String('--userns', { description: 'User namespace: keep-id[:uid=N,gid=N] (your ids inside), auto[:size=N], host (default)' });
+  userns = Option.String('--userns', { description: 'User namespace: keep-id[:uid=N,gid=N] (your ids inside), nomap, auto[:size=N], host (default)' });
   uidmap = Option.Array('--uidmap', [], { description: 'UID map for a user namespace of its own (CONTAINER_UID:HOST_UID:SIZE, host = rootless ids)' });
   gidmap = Option.Array('--gidmap', [], { description: 'GID map for a user namespace of its own (CONTAINER_GID:HOST_GID:SIZE)' });
   volumesFrom = Option.Array('--volumes-from', [], { description: "Mount the volumes of another container (CONTAINER[:ro|rw])" });

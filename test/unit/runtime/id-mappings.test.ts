@@ -36,6 +36,7 @@ describe('user namespace mappings', () => {
     expect(() => resolveUserns({ uidmap: ['0:1:0'] }, facts())).toThrow(/size above 0/);
     expect(() => resolveUserns({ uidmap: ['0:65000:1000'] }, facts())).toThrow(/reaches beyond/);
     expect(() => resolveUserns({ uidmap: ['0:1:10', '10:5:10'] }, facts())).toThrow(/overlap/);
+    expect(formatRanges(resolveUserns({ userns: 'nomap' }, facts())!.uidMap)).toEqual(['0:1:65536']);
     expect(resolveUserns({ userns: 'host' }, facts())).toBeUndefined();
     expect(resolveUserns({}, facts())).toBeUndefined();
   });
