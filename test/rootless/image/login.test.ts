@@ -61,4 +61,26 @@ describe('login, logout and credentials for pull and push', { timeout: 60_000 },
     expect(sb.run(['logout', basic.host]).stdout).toBe(`Removed login credentials for ${basic.host}\n`);
     expect(sb.run(['logout', basic.host]).stderr).toBe(`Error: not logged into ${basic.host}\n`);
   });
+
+  it("uses Docker's ~/.docker/config.json when tspod's auth.json has no entry, and an --authfile given instead", () => {
+    sb.run(['rmi', '-a']);
+    const auth = Buffer.from(`${basic.username}:${basic.password}`).toString('base64');
+    const dockerDir = path.join(sb.home, '.docker');
+    fs.mkdirSync(dockerDir, { recursive: true });
+    fs.writeFileSync(path.join(dockerDir, 'config.json'), JSON.stringify({ auths: { [basic.host]: { auth } } }));
+    try {
+      const r = sb.run(['pull', '-q', '--tls-verify=false', ref()]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe(fx.busybox.config.digest.slice(7));
+    } finally {
+      fs.rmSync(dockerDir, { recursive: true });
+    }
+    sb.run(['rmi', '-a']);
+    expect(sb.run(['pull', '-q', '--tls-verify=false', ref()]).status).toBe(125);
+    const authFile = path.join(tmp, 'other-auth.json');
+    fs.writeFileSync(authFile, JSON.stringify({ auths: { [basic.host]: { auth } } }));
+    const r = sb.run(['pull', '-q', '--tls-verify=false', '--authfile', authFile, ref()]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(fx.busybox.config.digest.slice(7));
+  });
 });
