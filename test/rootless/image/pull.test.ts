@@ -27,6 +27,7 @@ beforeAll(async () => {
   await pushImage(client, 'fixtures/busybox', 'v1', fx.busybox);
   multiDigest = await pushImage(client, 'fixtures/multi', 'v1', fx.multiLayer);
   await pushImage(client, 'fixtures/busybox-zstd', 'v1', fx.busyboxZstd);
+  await pushImage(client, 'fixtures/busybox-tar', 'v1', fx.busyboxTar);
   await pushImage(client, 'fixtures/busybox-docker', 'v1', fx.busyboxDocker);
   await pushIndex(client, 'fixtures/multiarch', 'v1', fx.multiArch);
   sb = new TspodSandbox('image-pull');
@@ -158,10 +159,15 @@ describe('tspod pull', { timeout: 120_000 }, () => {
     expect(Object.values(layers).filter((l) => l.diffID === fx.busybox.layers[0]!.diffId)).toHaveLength(1);
   });
 
-  it('pulls zstd layers', () => {
+  it('pulls zstd and uncompressed layers', () => {
     const r = pull(`${reg.host}/fixtures/busybox-zstd:v1`);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(fx.busyboxZstd.config.digest.slice(7));
+    const plain = pull(`${reg.host}/fixtures/busybox-tar:v1`);
+    expect(plain.stderr).toBe('');
+    expect(plain.stdout.trim()).toBe(fx.busyboxTar.config.digest.slice(7));
+    // Both are the same tar: one layer (same diffID) serves both images.
+    expect(readImagesDb(sb).images[fx.busyboxTar.config.digest.slice(7)]!.layers).toEqual(readImagesDb(sb).images[fx.busyboxZstd.config.digest.slice(7)]!.layers);
   });
 
   it('selects the platform from an index: host by default, --arch/--os/--variant and --platform otherwise', () => {
