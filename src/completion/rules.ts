@@ -254,6 +254,7 @@ export const OPTION_RULES: Record<string, Rule> = {
   '--infra-conmon-pidfile': files,
   '--exit-policy': words(['continue', 'the pod keeps running when its containers exit'], ['stop', 'the pod stops when its last container exits']),
   '--infra': words('true', 'false'),
+  '--infra-name': none,
   'pod ps --filter': { kind: 'filter', keys: { name: { kind: 'pods' }, id: none, status: words('created', 'running', 'degraded', 'exited'), label: none, 'ctr-names': { kind: 'containers' }, 'ctr-ids': none } },
   'pod ps --format': { kind: 'format' },
   'pod inspect --format': { kind: 'format' },

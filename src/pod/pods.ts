@@ -39,6 +39,7 @@ export interface PodCreateOptions {
   infraConmonPidfile?: string;
   exitPolicy?: string;
   replace: boolean;
+  infraName?: string;
   dns?: string[];
   addHost?: string[];
   createCommand?: string[];
@@ -90,7 +91,7 @@ export async function createPod(ctx: GlobalContext, o: PodCreateOptions): Promis
       const infra = await createFromOptions(ctx, {
         rootfs: true,
         image: infraRootfsDir(ctx.storageRoot),
-        name: `${pod.id.slice(0, 12)}-infra`,
+        name: o.infraName ?? `${pod.id.slice(0, 12)}-infra`,
         rm: false,
         env: [],
         // The pod's host name is its name unless given (as in Podman); the UTS namespace is shared.

@@ -22,6 +22,7 @@ export class PodCreateCommand extends TspodCommand {
   infraConmonPidfile = Option.String('--infra-conmon-pidfile', { description: "Write the pid of the infra container's monitor to the file (at each start)" });
   exitPolicy = Option.String('--exit-policy', { description: 'What the pod does when its last container exits: continue (default) or stop' });
   replace = Option.Boolean('--replace', false, { description: 'If a pod with the same name exists, replace it' });
+  infraName = Option.String('--infra-name', { description: 'The name of the infra container (default: the first 12 characters of the pod ID, then -infra)' });
   dns = Option.Array('--dns', [], { description: "Set custom DNS servers for the pod" });
   addHost = Option.Array('--add-host', [], { description: 'Add a custom host-to-IP mapping (host:ip)' });
 
@@ -41,6 +42,7 @@ export class PodCreateCommand extends TspodCommand {
       infraConmonPidfile: this.infraConmonPidfile,
       exitPolicy: this.exitPolicy,
       replace: this.replace,
+      infraName: this.infraName,
       dns: this.dns,
       addHost: this.addHost,
     });
