@@ -244,7 +244,12 @@ static int container_init(void *arg) {
       mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
     child_fail(125, "cannot make the root filesystem read-only: %s", strerror(errno));
 
-  if (json_get_bool(spec, "terminal", 0)) setup_terminal(a->console_socket);
+  if (json_get_bool(spec, "terminal", 0)) {
+    setup_terminal(a->console_socket);
+    /* The terminal belongs to the container's user (its group stays tty), as with Podman. */
+    if (fchown(0, (uid_t)json_get_number(json_get(spec, "user"), "uid", 0), (gid_t)-1) < 0)
+      child_fail(125, "cannot give the terminal to the container's user: %s", strerror(errno));
+  }
 
   const char *hostname = json_get_string(spec, "hostname", NULL);
   /* A joined UTS namespace keeps its owner's host name. */

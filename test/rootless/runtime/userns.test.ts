@@ -66,6 +66,11 @@ describe('--userns=keep-id', () => {
     expect(t(['rm', '-f', 'kept']).status).toBe(0);
   });
 
+  it('gives the terminal of -t to the user, as Podman does', () => {
+    const r = t(['run', '--rm', '--network', 'none', '-t', '--userns=keep-id', 'busybox', 'sh', '-c', 'stat -c %u:%G $(tty)']);
+    expect(r.stdout.replace(/\r/g, '')).toBe(`${me.uid}:tty\n`);
+  });
+
   it('works with the default network (pasta) too', () => {
     const r = t(['run', '--rm', '--userns=keep-id', 'busybox', 'sh', '-c', 'id -u; ip -o -4 addr show | grep -v " lo " | grep -c inet']);
     expect(r).toMatchObject({ status: 0, stdout: `${me.uid}\n1\n`, stderr: '' });
