@@ -5,7 +5,8 @@
  * or client address (UDP) open a socket inside the rootless network namespace
  * to the container's address on its bridge. The listening sockets are made
  * before the setns, every later socket after it: one process bridges the two
- * namespaces. Binding errors are reported on stderr before it daemonizes; it
+ * namespaces. TCP clients keep their address where the namespace allows
+ * (target_socket). Binding errors are reported on stderr before it daemonizes; it
  * writes its pid to PID_FILE and ends when WATCH_PID (the container's monitor)
  * does, or on SIGTERM. */
 #define _GNU_SOURCE
@@ -29,6 +30,8 @@
 #define MAX_FWD 256
 #define BUF 65536
 #define UDP_IDLE_SECS 60
+/* Must match bridge-netns.ts (TPROXY_SOCKET_MARK). */
+#define PORTFWD_SOCKET_MARK 0x7471
 
 struct fwd {
   int proto; /* SOCK_STREAM or SOCK_DGRAM */
@@ -153,11 +156,34 @@ static void tcp_event(struct conn *c, int side, uint32_t events) {
   rearm(c);
 }
 
+/* A socket towards the container that carries the client's own address
+ * (IP_TRANSPARENT; the rootless namespace routes the replies back to it, see
+ * bridge-netns.ts), so the server sees who connected. Loopback clients cannot
+ * be shown as such (the container would answer its own loopback): they, and
+ * any failure here, get a plain socket from the gateway address. */
+static int target_socket(const struct sockaddr_in *client) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 || !client || (ntohl(client->sin_addr.s_addr) >> 24) == 127) return fd;
+  int one = 1;
+  /* The mark lets nftables remember the connection as the forwarder's (ct mark), and only its replies are diverted. */
+  int mark = PORTFWD_SOCKET_MARK;
+  if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0 && setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) == 0) {
+    if (bind(fd, (const struct sockaddr *)client, sizeof *client) == 0) return fd;
+    struct sockaddr_in any_port = *client;
+    any_port.sin_port = 0;
+    if (bind(fd, (const struct sockaddr *)&any_port, sizeof any_port) == 0) return fd;
+  }
+  close(fd);
+  return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
 static void tcp_accept(struct fwd *f) {
   for (;;) {
-    int cfd = accept4(f->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    struct sockaddr_in client;
+    socklen_t cl = sizeof client;
+    int cfd = accept4(f->fd, (struct sockaddr *)&client, &cl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (cfd < 0) return;
-    int tfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int tfd = target_socket(cl == sizeof client && client.sin_family == AF_INET ? &client : NULL);
     if (tfd < 0 || (connect(tfd, (struct sockaddr *)&f->target, sizeof f->target) < 0 && errno != EINPROGRESS)) {
       if (tfd >= 0) close(tfd);
       close(cfd);

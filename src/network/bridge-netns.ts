@@ -26,6 +26,11 @@ function pastaPidFile(runRoot: string): string {
   return path.join(rootlessNetnsDir(runRoot), 'rootless-netns.pasta.pid');
 }
 
+/** Firewall mark and routing table of the forwarder's transparent sockets (see portfwd.c). */
+const TPROXY_MARK = 0x7470;
+/** The mark the forwarder puts on its transparent sockets (PORTFWD_SOCKET_MARK in portfwd.c). */
+const TPROXY_SOCKET_MARK = 0x7471;
+
 /** The address pasta answers DNS on, for hosts whose resolvers are loopback ones (as Podman uses). */
 export const DNS_FORWARD = '169.254.1.1';
 
@@ -73,7 +78,19 @@ export function ensureRootlessNetns(runRoot: string): string {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, '');
     run(['unshare', `--net=${file}`, 'true']);
-    inNetns(file, ['sh', '-c', 'ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward']);
+    inNetns(file, [
+      'sh',
+      '-c',
+      `ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward && ip rule add fwmark ${TPROXY_MARK} lookup ${TPROXY_MARK} && ip route add local 0.0.0.0/0 dev lo table ${TPROXY_MARK}`,
+    ]);
+    // The forwarder marks its sockets (TPROXY_SOCKET_MARK): their connections are remembered, their replies routed locally.
+    inNetns(
+      file,
+      ['nft', '-f', '-'],
+      `table ip tspod_tproxy {\n` +
+        `chain output { type route hook output priority mangle; meta mark ${TPROXY_SOCKET_MARK} ct mark set ${TPROXY_MARK}; }\n` +
+        `chain prerouting { type filter hook prerouting priority mangle; ct direction reply ct mark ${TPROXY_MARK} meta mark set ${TPROXY_MARK}; }\n}\n`,
+    );
   }
   if (!pastaAlive(runRoot)) {
     const pasta = findExecutable('pasta');

@@ -2,6 +2,7 @@ import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
@@ -175,7 +176,7 @@ describe('containers on a user network', () => {
   it('reach each other by name and alias, get --ip and --mac-address, publish ports, and lose each other on disconnect', async () => {
     expect(t(['network', 'create', 'alpha']).status).toBe(0);
     const port = await freePort();
-    const web = t(['run', '-d', '--name', 'web', '--network', 'alpha', '--network-alias', 'www', '--ip', '10.89.0.50', '--mac-address', '92:d0:c6:0a:29:33', '-p', `${port}:8080`, '--rootfs', rootfs, 'httpd', '-f', '-p', '8080', '-h', '/www']);
+    const web = t(['run', '-d', '--name', 'web', '--network', 'alpha', '--network-alias', 'www', '--ip', '10.89.0.50', '--mac-address', '92:d0:c6:0a:29:33', '-p', `${port}:8080`, '--rootfs', rootfs, 'httpd', '-f', '-v', '-p', '8080', '-h', '/www']);
     expect(web.stderr).toBe('');
     expect(web.status).toBe(0);
     // A long-lived member keeps the rootless namespace up for the leak checks below.
@@ -195,6 +196,12 @@ describe('containers on a user network', () => {
     // From the host, through the published port (the forwarder into the rootless namespace).
     expect(await retry('GET through the published port', () => get(port))).toBe('hello-bridge\n');
     expect(t(['port', 'web']).stdout).toBe(`8080/tcp -> 0.0.0.0:${port}\n`);
+    // A client from a non-loopback address keeps it: httpd -v logs who connected.
+    const hostAddr = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (hostAddr) {
+      expect(await get(port, hostAddr)).toBe('hello-bridge\n');
+      await retry('the request in the log', async () => expect(t(['logs', 'web']).stderr + t(['logs', 'web']).stdout).toContain(`[::ffff:${hostAddr}]:`));
+    }
 
     // Outbound: the host's gateway address is the host itself through pasta (its default --map-gw).
     const gw = defaultGateway();
