@@ -70,7 +70,10 @@ describe('pods', () => {
 
   it('containers of a pod share its network: one listens on 127.0.0.1, another reaches it, a container outside cannot', () => {
     t(['run', '-d', '--pod', 'alpha', '--name', 'alpha-web', '--rootfs', rootfs, 'sh', '-c', SERVER]);
-    expect(podInspect('alpha').State).toBe('Running');
+    const pod = podInspect('alpha');
+    expect(pod.State).toBe('Running');
+    expect(t(['ps', '--filter', 'pod=alpha', '--format', '{{.Names}} {{.PodName}}']).split('\n').sort()).toEqual(['', `${pod.Id.slice(0, 12)}-infra alpha`, 'alpha-web alpha'].sort());
+    expect(ctrInspect('alpha-web').Pod).toBe(pod.Id);
     expect(once(['--pod', 'alpha'], FETCH)).toBe('hello-from-pod');
     // The same command outside the pod: its own loopback has no server.
     const outside = sandbox.run(['run', '--rm', '--network', 'none', '--rootfs', rootfs, 'sh', '-c', FETCH.replace('seq 50', 'seq 3')]);
