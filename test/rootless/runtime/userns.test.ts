@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { REPO_ROOT, TspodSandbox } from '../../helpers/tspod.js';
 
 // --userns=keep-id / auto, --uidmap/--gidmap (a user namespace nested in the rootless one) and --volumes-from.
@@ -74,6 +76,34 @@ describe('--userns=keep-id', () => {
   it('works with the default network (pasta) too', () => {
     const r = t(['run', '--rm', '--userns=keep-id', 'busybox', 'sh', '-c', 'id -u; ip -o -4 addr show | grep -v " lo " | grep -c inet']);
     expect(r).toMatchObject({ status: 0, stdout: `${me.uid}\n1\n`, stderr: '' });
+  });
+});
+
+describe('the owner-shifted layer copy', () => {
+  it('keeps setuid bits, hard links and other owners, and is dropped once its image is gone', () => {
+    // An image with a setuid file, and a hard-linked pair owned by 1000.
+    const root = makeBusyboxRootfs(fs.mkdtempSync(path.join(sandbox.home, 'img-')));
+    fs.writeFileSync(path.join(root, 'bin', 'suid'), 'x');
+    fs.chmodSync(path.join(root, 'bin', 'suid'), 0o4755);
+    fs.mkdirSync(path.join(root, 'owned'));
+    fs.writeFileSync(path.join(root, 'owned', 'a'), 'x');
+    fs.linkSync(path.join(root, 'owned', 'a'), path.join(root, 'owned', 'b'));
+    const tarball = path.join(sandbox.home, 'shift.tar');
+    execFileSync('tar', ['--create', '--file', tarball, '--numeric-owner', '--owner=0', '--group=0', '-C', root, 'bin']);
+    execFileSync('tar', ['--append', '--file', tarball, '--numeric-owner', '--owner=1000', '--group=1000', '-C', root, 'owned']);
+    expect(t(['import', tarball, 'localhost/shift']).status).toBe(0);
+    const shifted = t(['run', '--rm', '--network', 'none', '--userns=keep-id', 'localhost/shift', 'stat', '-c', '%a %u:%g %h %i %n', '/bin/suid', '/owned/a', '/owned/b']);
+    expect(shifted.stderr).toBe('');
+    const [suid, a, b] = shifted.stdout.trim().split('\n').map((l) => l.split(' '));
+    expect(suid.slice(0, 2)).toEqual(['4755', '0:0']);
+    expect(a.slice(0, 3)).toEqual(['644', '1000:1000', '2']);
+    expect(b[3]).toBe(a[3]); // still one inode
+    const copies = () => t(['unshare', 'sh', '-c', `find ${sandbox.home}/.local/share/tspod/mapped-layers -mindepth 2 -maxdepth 2 -type d | wc -l`]).stdout.trim();
+    const before = Number(copies());
+    expect(t(['rmi', 'localhost/shift']).status).toBe(0);
+    // The next copy made (another mapping of busybox) sweeps the one whose layer is gone.
+    expect(run(['--uidmap', '0:100:2000'], ['true']).status).toBe(0);
+    expect(Number(copies())).toBe(before); // one copy gone, one made
   });
 });
 
