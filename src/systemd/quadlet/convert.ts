@@ -358,7 +358,7 @@ export function convert(file: UnitFile, ctx: ConvertContext): ServiceUnit {
         ['Type', 'forking'],
         ['Restart', 'on-failure'],
         ['PIDFile', '%t/%N.pid'],
-        ['ExecStartPre', cmd(...q(['pod', 'create', '--infra-conmon-pidfile=%t/%N.pid', '--pod-id-file=%t/%N.pod-id', '--exit-policy=stop', '--replace', ...st.args, `--name=${name}`]))],
+        ['ExecStartPre', cmd(...q(['pod', 'create', '--infra-conmon-pidfile=%t/%N.pid', '--pod-id-file=%t/%N.pod-id', '--exit-policy=stop', '--replace', ...st.args, `--infra-name=${name}-infra`, `--name=${name}`]))],
         ['ExecStart', cmd('pod', 'start', '--pod-id-file=%t/%N.pod-id')],
         ['ExecStop', cmd('pod', 'stop', '--ignore', '--pod-id-file=%t/%N.pod-id', '--time=10')],
         ['ExecStopPost', cmd('pod', 'rm', '--ignore', '--force', '--pod-id-file=%t/%N.pod-id')],

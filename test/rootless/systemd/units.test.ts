@@ -182,6 +182,8 @@ describe('quadlet', () => {
       const podId = fs.readFileSync(expandSpecifiers('%t/%N.pod-id', pod.r), 'utf8').trim();
       const info = JSON.parse(t(['pod', 'inspect', podId]));
       expect(info).toMatchObject({ Name: 'systemd-grp', State: 'Running', ExitPolicy: 'stop' });
+      // Quadlet names the infra container after the pod, as Podman's does.
+      expect(inspect(info.InfraContainerID).Name).toBe('systemd-grp-infra');
       expect(info.InfraConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '', HostPort: String(podPort) }] });
       // Type=forking: systemd watches the infra container's monitor through PIDFile=.
       expect(Number(fs.readFileSync(pod.path('PIDFile')!, 'utf8'))).toBe(inspect(info.InfraContainerID).State.ConmonPid);

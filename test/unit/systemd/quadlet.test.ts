@@ -125,7 +125,7 @@ describe('the other kinds', () => {
     const { unit, get } = conv('grp.pod', '[Pod]\nPublishPort=8080:80\n');
     expect(unit.name).toBe('grp-pod.service');
     expect(get('Service', 'ExecStartPre')).toEqual([
-      '/opt/tspod/bin/tspod pod create --infra-conmon-pidfile=%t/%N.pid --pod-id-file=%t/%N.pod-id --exit-policy=stop --replace --publish 8080:80 --name=systemd-grp',
+      '/opt/tspod/bin/tspod pod create --infra-conmon-pidfile=%t/%N.pid --pod-id-file=%t/%N.pod-id --exit-policy=stop --replace --publish 8080:80 --infra-name=systemd-grp-infra --name=systemd-grp',
     ]);
     expect(get('Service', 'ExecStart')).toEqual(['/opt/tspod/bin/tspod pod start --pod-id-file=%t/%N.pod-id']);
     expect(get('Service', 'PIDFile')).toEqual(['%t/%N.pid']);
