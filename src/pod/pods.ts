@@ -331,3 +331,18 @@ export function boolFlag(name: string, value: string | boolean | undefined, dflt
   if (value === false || value === 'false') return false;
   throw new TspodError(`invalid value "${value}" for ${name}: use true or false`);
 }
+
+/** `rm` of an infra container: refused while its pod exists, unless `rm --all` removes the pod with it. */
+export async function removeInfraContainer(ctx: GlobalContext, rec: ContainerRecord, opts: { all: boolean; force: boolean }): Promise<void> {
+  const pod = rec.config.pod ? openPodStore(ctx).find(rec.config.pod) : undefined;
+  if (!pod) {
+    const { openStore, removeContainer } = await import('../runtime/lifecycle.js');
+    await removeContainer(openStore(ctx), rec.id, { force: opts.force });
+    return;
+  }
+  if (!opts.all) {
+    throw new TspodError(`container ${rec.id} is the infra container of pod ${pod.id} and cannot be removed without removing the pod`);
+  }
+  // Like rm -f of a container: no grace period.
+  await removePod(ctx, pod, { force: opts.force, timeout: 0 });
+}

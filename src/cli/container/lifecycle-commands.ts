@@ -151,6 +151,14 @@ export class RmCommand extends EachContainerCommand {
     const store = openStore(this.globals);
     return this.forEach(async (target) => {
       if (this.ignore && !store.find(target)) return undefined;
+      const rec = store.find(target);
+      // A pod's infra container goes only with its pod: refused by name, --all takes the pod (as Podman does).
+      if (rec?.config.isInfra) {
+        await (await import('../../pod/pods.js')).removeInfraContainer(this.globals, rec, { all: this.all, force: this.force });
+        return target;
+      }
+      // --all: a pod's container may have gone with its pod already.
+      if (this.all && !rec) return target;
       await removeContainer(store, target, { force: this.force, volumes: this.volumes });
       return target;
     });

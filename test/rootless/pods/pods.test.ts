@@ -186,4 +186,16 @@ describe('pods', () => {
     expect(sandbox.run(['pod', 'exists', 'short']).status).toBe(1);
     expect(t(['pod', 'ps', '-q'])).toBe('');
   }, 120_000);
+
+  it('rm refuses a pod\'s infra container by name; rm -a -f takes the pods with it', () => {
+    t(['pod', 'create', '--name', 'gone']);
+    t(['create', '--pod', 'gone', '--name', 'gone-member', '--rootfs', rootfs, 'true']);
+    const pod = podInspect('gone');
+    const member = ctrInspect('gone-member').Id;
+    const refused = sandbox.run(['rm', '-f', pod.InfraContainerID]);
+    expect(refused.status).toBe(125);
+    expect(refused.stderr).toBe(`Error: container ${pod.InfraContainerID} is the infra container of pod ${pod.Id} and cannot be removed without removing the pod\n`);
+    expect(t(['rm', '-a', '-f']).split('\n').filter(Boolean).sort()).toEqual([pod.InfraContainerID, member].sort());
+    expect(sandbox.run(['pod', 'exists', 'gone']).status).toBe(1);
+  }, 120_000);
 });
