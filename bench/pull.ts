@@ -86,7 +86,9 @@ try {
         spawnSync('podman', ['--root', path.join(home, 'podman-root'), '--runroot', podmanRun, 'system', 'reset', '-f'], { env });
         fs.rmSync(podmanRun, { recursive: true, force: true });
       }
-      spawnSync(tspod, ['unshare', 'rm', '-rf', home], { env });
+      // The store first (its files belong to subordinate ids), then the pause process
+      // (its pid file is in home/run), then the rest.
+      spawnSync(tspod, ['unshare', 'rm', '-rf', path.join(home, '.local')], { env });
       spawnSync(tspod, ['system', 'migrate'], { env });
       fs.rmSync(home, { recursive: true, force: true });
     }

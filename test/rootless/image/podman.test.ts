@@ -38,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!havePodman) return;
   spawnSync('podman', [...store, 'unshare', 'rm', '-rf', path.join(tmp, 'proot'), path.join(tmp, 'prun')], { env: podmanEnv, timeout: 60_000 });
+  spawnSync('podman', [...store, 'system', 'migrate'], { env: podmanEnv, timeout: 60_000 }); // stops podman's pause process
   sb?.dispose();
   await reg?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

@@ -54,6 +54,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (store) spawnSync('podman', [...store, 'unshare', 'rm', '-rf', at('proot'), at('prun')], { env: podmanEnv, timeout: 60_000 });
+  if (store) spawnSync('podman', [...store, 'system', 'migrate'], { env: podmanEnv, timeout: 60_000 }); // stops podman's pause process
   sb?.dispose();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
