@@ -23,7 +23,7 @@ export class ExportCommand extends TspodCommand {
     const { exportRootfs } = await import('../../runtime/export.js');
     const store = openStore(this.globals);
     const rec = store.get(this.container);
-    await exportRootfs(await containerRootfsPath(store, rec), this.output);
+    await exportRootfs(await containerRootfsPath(store, rec), this.output, rec.config.userns);
     return 0;
   }
 }

@@ -107,6 +107,19 @@ describe('the owner-shifted layer copy', () => {
   });
 });
 
+describe('export', () => {
+  it('shows the owners as the container sees them, not as they are stored', () => {
+    expect(t(['run', '--name', 'exp', '--network', 'none', '--userns=keep-id', '-u', '0', 'busybox', 'sh', '-c', 'touch /rootmade; mkdir /m; chown 1000:2000 /m']).status).toBe(0);
+    const tarball = path.join(sandbox.home, 'exp.tar');
+    expect(t(['export', '-o', tarball, 'exp']).status).toBe(0);
+    const owners = new Map(
+      execFileSync('tar', ['-tvf', tarball, '--numeric-owner', './rootmade', './m/', './bin/busybox'], { encoding: 'utf8' })
+        .split('\n').filter(Boolean).map((l) => { const f = l.split(/\s+/); return [f.at(-1), f[1]] as [string, string]; }),
+    );
+    expect(Object.fromEntries(owners)).toEqual({ './rootmade': '0/0', './m/': '1000/2000', './bin/busybox': '0/0' });
+  });
+});
+
 describe('--uidmap / --gidmap', () => {
   it('puts exactly the given mapping in /proc/self/uid_map and gid_map (gidmap defaults to uidmap)', () => {
     const r = run(['--uidmap', '0:1:1000'], ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /bin/busybox']);
