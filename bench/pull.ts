@@ -2,7 +2,7 @@
 // Images: the busybox image, Debian's minbase root filesystem (debootstrap, made as root by
 // test/setup/debian-minbase.sh and cached; pushed as one gzip layer), and a multi-layer
 // image of a few hundred MB made from /usr (pushed with skopeo, which gzips the layers).
-// Usage (as an unprivileged user): npm run bench -- pull [--runs N]
+// Usage (as an unprivileged user): npm run bench -- pull [--runs N] [--only busybox,debian,big]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,6 +16,9 @@ import { commandExists, median, min, printTable, requireUnprivileged } from './_
 requireUnprivileged('pull');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+// --only busybox,debian: a subset of the cases (the big image takes minutes per run).
+const onlyArg = process.argv.indexOf('--only');
+const cases = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['busybox', 'debian', 'big'];
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 const tspod = path.join(root, 'bin', 'tspod');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-bench-pull-'));
@@ -52,9 +55,10 @@ function measure(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssKb: nu
 const registry = await startRegistry({ mode: 'plain' });
 try {
   const big = path.join(work, 'big.tar');
-  buildArchive(['/usr/share/doc', '/usr/share/locale', '/usr/include', '/usr/lib/python3', '/usr/share/perl'], big);
+  if (cases.includes('big')) buildArchive(['/usr/share/doc', '/usr/share/locale', '/usr/include', '/usr/lib/python3', '/usr/share/perl'], big);
   const small = path.join(root, 'dist', 'busybox-image.tar');
   for (const [file, name] of [[big, 'bench/big:latest'], [small, 'bench/busybox:latest']]) {
+    if (!cases.includes(name.slice(6, -7))) continue;
     execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${file}`, `docker://${registry.host}/${name}`]);
   }
   const debian = debianMinbaseImage(path.join(work, 'debian'));
@@ -69,7 +73,7 @@ try {
     results[k].rss.push(m.rssKb);
   };
   for (let i = 0; i < runs; i++) {
-    for (const image of ['bench/busybox', 'bench/debian', 'bench/big']) {
+    for (const image of cases.map((c) => `bench/${c}`)) {
       const home = fs.mkdtempSync(path.join(work, 'home-'));
       const runDir = path.join(home, 'run');
       fs.mkdirSync(runDir, { mode: 0o700 });
@@ -100,7 +104,7 @@ try {
   console.log(
     JSON.stringify({
       runs,
-      bigImageMB: +(fs.statSync(big).size / 1e6).toFixed(0),
+      bigImageMB: fs.existsSync(big) ? +(fs.statSync(big).size / 1e6).toFixed(0) : null,
       debianLayerMB: +(debian.layers[0]!.size / 1e6).toFixed(0),
       busyboxVsPodman: ratio('bench/busybox'),
       debianVsPodman: ratio('bench/debian'),
