@@ -138,6 +138,8 @@ export interface KubeUnit {
   ports: ContainerRecord['config']['ports'];
   /** the pod's host name */
   hostname?: string;
+  /** the pod (its infra) or the lone container uses the host's network */
+  hostNetwork?: boolean;
 }
 
 export interface GenerateOptions {
@@ -172,6 +174,7 @@ export function kubeDocuments(unit: KubeUnit, opts: GenerateOptions): KubeObject
       automountServiceAccountToken: false,
       containers,
       enableServiceLinks: false,
+      ...(unit.hostNetwork ? { hostNetwork: true } : {}),
       ...(unit.hostname ? { hostname: unit.hostname } : {}),
       restartPolicy: restart,
       ...(vols.list.length ? { volumes: vols.list } : {}),

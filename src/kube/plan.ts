@@ -44,6 +44,8 @@ export interface HostPathPlan {
 export interface PodPlan {
   name: string;
   hostname?: string;
+  /** spec.hostNetwork: the pod uses the host's network */
+  hostNetwork?: boolean;
   labels: Record<string, string>;
   /** -p specs, from the containers' ports that name a hostPort */
   publish: string[];
@@ -139,7 +141,16 @@ function podPlan(name: string | undefined, meta: Obj, spec: Obj, warnings: strin
   for (const v of arr(spec.volumes)) if (isObj(v) && str(v.name)) volumes.set(str(v.name)!, v);
   const podSec = isObj(spec.securityContext) ? spec.securityContext : {};
   const restart = restartOf(spec);
-  const plan: PodPlan = { name, labels, publish: [], containers: [], hostPaths: [], claims: [], ...(str(spec.hostname) ? { hostname: str(spec.hostname) } : {}) };
+  const plan: PodPlan = {
+    name,
+    labels,
+    publish: [],
+    containers: [],
+    hostPaths: [],
+    claims: [],
+    ...(str(spec.hostname) ? { hostname: str(spec.hostname) } : {}),
+    ...(spec.hostNetwork === true ? { hostNetwork: true } : {}),
+  };
   for (const [vname, v] of volumes) {
     if (isObj(v.hostPath)) {
       const p = str(v.hostPath.path);

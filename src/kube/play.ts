@@ -79,7 +79,7 @@ export async function playKube(ctx: GlobalContext, file: string, opts: PlayOptio
       publish: [...p.publish, ...(i === 0 ? opts.publish : [])],
       labels: Object.entries(p.labels).map(([k, v]) => `${k}=${v}`),
       ...(p.hostname ? { hostname: p.hostname } : {}),
-      ...(opts.network ? { network: opts.network } : {}),
+      ...(opts.network ? { network: opts.network } : p.hostNetwork ? { network: 'host' } : {}),
       // As Podman's kube play: the pod stops once its containers have all exited.
       exitPolicy: 'stop',
       replace: false,

@@ -38,13 +38,15 @@ export class GenerateKubeCommand extends TspodCommand {
         const infra = members.find((c) => c.config.isInfra);
         const others = members.filter((c) => !c.config.isInfra).sort((a, b) => a.created.localeCompare(b.created));
         if (others.length === 0) throw new TspodError(`pod ${pod.name} has no containers other than its infra: add one with 'tspod run --pod ${pod.name} ...'`);
-        units.push({ pod, containers: others, ports: infra?.config.ports ?? [], hostname: pod.hostname });
+        units.push({ pod, containers: others, ports: infra?.config.ports ?? [], hostname: pod.hostname, hostNetwork: infra?.config.network === 'host' });
       } else {
         throw new TspodError(`name or ID "${name}" not found: no such container or pod`);
       }
     }
     if (containers.length && units.length) throw new TspodError('name either containers or pods, not both');
-    if (containers.length) units.push({ containers, ports: containers.flatMap((c) => c.config.ports ?? []) });
+    if (containers.length) {
+      units.push({ containers, ports: containers.flatMap((c) => c.config.ports ?? []), hostNetwork: containers.every((c) => c.config.network === 'host') });
+    }
     const { resolveImage } = await import('../../storage/image-store.js');
     const imageDefaults = (rec: Rec) => {
       if (!rec.config.imageId) return undefined;

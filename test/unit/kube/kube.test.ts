@@ -40,6 +40,7 @@ const POD: Shape = {
     automountServiceAccountToken: 'boolean',
     containers: { list: CONTAINER },
     enableServiceLinks: 'boolean',
+    hostNetwork: 'boolean',
     hostname: 'string',
     restartPolicy: 'string',
     volumes: { list: { name: 'string', hostPath: { path: 'string', type: 'string' }, persistentVolumeClaim: { claimName: 'string' } } },
@@ -220,6 +221,10 @@ describe('kube play plans', () => {
     expect(plan.pods[0]).toMatchObject({ name: 'api-pod', labels: { app: 'api' }, publish: [] });
     expect(plan.pods[0].containers[0]).toMatchObject({ name: 'api-pod-c', args: ['echo', 'hi'], volumes: ['/s'], tmpfs: ['/m'], restart: 'always' });
     expect(plan.pods[0].containers[0].entrypoint).toBeUndefined();
+    expect(plan.pods[0].hostNetwork).toBeUndefined();
+    const host = kubeDocuments({ containers: [ctr('h', { network: 'host' })], ports: [], hostNetwork: true }, { ...opts, service: false });
+    expect(violations(host[0], POD)).toEqual([]);
+    expect(parseKubeYaml(renderKube(host)).pods[0]).toMatchObject({ name: 'h-pod', hostNetwork: true });
   });
 
   it('refuses what it cannot play, in one sentence', () => {
