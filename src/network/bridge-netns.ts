@@ -75,6 +75,8 @@ export function ensureRootlessNetns(runRoot: string): string {
   if (!isNamespaceMount(file)) {
     // A pasta left from a namespace that is gone (system migrate, a new pause process) serves nobody.
     stopPasta(runRoot);
+    // A new namespace has no bridges yet (and may reuse the old one's inode number).
+    fs.rmSync(path.join(path.dirname(file), 'bridges'), { recursive: true, force: true });
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, '');
     run(['unshare', `--net=${file}`, 'true']);
@@ -115,6 +117,7 @@ function stopPasta(runRoot: string): void {
 /** End pasta and release the namespace (no container is attached any more). */
 export function removeRootlessNetns(runRoot: string): void {
   stopPasta(runRoot);
+  fs.rmSync(path.join(rootlessNetnsDir(runRoot), 'bridges'), { recursive: true, force: true });
   const file = rootlessNetnsPath(runRoot);
   if (isNamespaceMount(file)) {
     try {

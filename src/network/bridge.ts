@@ -8,6 +8,7 @@ import { launcherPath } from '../util/paths.js';
 import type { ContainerRecord, ContainerStore } from '../runtime/container-store.js';
 import type { NetworkHelperSpec } from '../runtime/spec.js';
 import type { PortMapping } from './ports.js';
+import { defaultRoute } from './host-access.js';
 import {
   DNS_FORWARD,
   ensureBridge,
@@ -105,9 +106,14 @@ function vethName(containerId: string, index: number): string {
   return `veth${containerId.slice(0, 9)}${index}`;
 }
 
-/** Lines of /etc/hosts for the members of this container's DNS-enabled networks. */
+/**
+ * Lines of /etc/hosts for the members of this container's DNS-enabled
+ * networks, and host.containers.internal: pasta maps the host's gateway
+ * address to the host itself (its default --map-gw).
+ */
 function hostsEntries(ipam: Ipam, networks: NetworkStore, containerId: string): string[] {
-  const lines: string[] = [];
+  const gateway = defaultRoute()?.gateway;
+  const lines: string[] = gateway ? [`${gateway}\thost.containers.internal host.docker.internal`] : [];
   const seen = new Set<string>();
   for (const [net, leases] of Object.entries(ipam)) {
     if (!leases.some((l) => l.container === containerId)) continue;

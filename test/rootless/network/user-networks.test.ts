@@ -203,14 +203,14 @@ describe('containers on a user network', () => {
       await retry('the request in the log', async () => expect(t(['logs', 'web']).stderr + t(['logs', 'web']).stdout).toContain(`[::ffff:${hostAddr}]:`));
     }
 
-    // Outbound: the host's gateway address is the host itself through pasta (its default --map-gw).
+    // Outbound: host.containers.internal, the host's gateway address, is the host itself through pasta (its default --map-gw).
     const gw = defaultGateway();
     if (gw) {
       const server = http.createServer((_q, res) => res.end('from-host\n'));
       const hostPort = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as net.AddressInfo).port)));
       try {
         // Asynchronously: this process's own event loop serves the request.
-        const out = await sandbox.runAsync(['exec', 'keeper', 'timeout', '5', 'wget', '-q', '-O', '-', `http://${gw}:${hostPort}/`]);
+        const out = await sandbox.runAsync(['exec', 'keeper', 'timeout', '5', 'wget', '-q', '-O', '-', `http://host.containers.internal:${hostPort}/`]);
         expect(out.stdout, out.stderr).toBe('from-host\n');
       } finally {
         server.close();
