@@ -5,7 +5,7 @@ import { TspodError } from '../util/errors.js';
 import type { ContainerStore } from './container-store.js';
 import { DetachKeyFilter } from './detach-keys.js';
 import { reconcile } from './lifecycle.js';
-import { DETACHED } from './monitor-client.js';
+import { DETACHED, endOnUsr1 } from './monitor-client.js';
 
 /* Frames on the monitor's attach socket (native/src/monitor.c): [type:1][length:4 BE][payload]. */
 const FRAME_STDIN = 0;
@@ -155,5 +155,6 @@ export async function attachContainer(store: ContainerStore, nameOrId: string, o
       }
     };
     if (opts.sigProxy) for (const s of PROXIED) process.on(s, proxy);
+    else process.on('SIGUSR1', endOnUsr1);
   });
 }

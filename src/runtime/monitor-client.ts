@@ -46,6 +46,9 @@ export function startMonitor(params: MonitorParams): MonitorHandle {
   return startLauncher('--monitor', params, { detach: params.detach, interactive: true, sigProxy: params.sigProxy ?? true });
 }
 
+/** SIGUSR1 that nobody proxies: the end of the CLI, with the shell's 128+N status. */
+export const endOnUsr1 = (): never => process.exit(128 + 10);
+
 /** Run a process in a running container (native/src/exec.c) with our stdio. */
 export function startExec(params: { pid: number; process: ExecProcess; cgroupPath?: string }, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
   return startLauncher('--exec', params, opts);
@@ -130,9 +133,12 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
     for (const s of forwarded) process.on(s, forward);
     process.on('SIGINT', ignoreInt);
   }
+  // Unproxied, SIGUSR1 ends us as it ends Podman (Node's own default would open its inspector).
+  if (!opts.detach && opts.sigProxy === false) process.on('SIGUSR1', endOnUsr1);
   const cleanup = () => {
     for (const s of forwarded) process.off(s, forward);
     process.off('SIGINT', ignoreInt);
+    process.off('SIGUSR1', endOnUsr1);
   };
 
   child.on('error', (err) => {
