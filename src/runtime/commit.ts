@@ -76,7 +76,7 @@ export async function commitContainer(ctx: GlobalContext, nameOrId: string, refe
     const blobFile = path.join(staging.dir, 'layer.tar.gz');
     let layer: LayerResult;
     try {
-      layer = await writeLayer(source, exclude, blobFile);
+      layer = await writeLayer(source, exclude, blobFile, rec.config.userns);
     } finally {
       resume?.();
     }
@@ -209,8 +209,14 @@ interface LayerResult {
  * The differ's entries (minus `exclude`d names) -> tar -> diffID -> gzip -> digest ->
  * file, in one pass (createLayerFromDiff's pipeline with a filter on the entries).
  */
-async function writeLayer(src: import('../core/diff.js').DiffSource, exclude: (name: string) => boolean, file: string): Promise<LayerResult> {
+async function writeLayer(
+  src: import('../core/diff.js').DiffSource,
+  exclude: (name: string) => boolean,
+  file: string,
+  userns?: { uidMap: import('./id-mappings.js').IdRange[]; gidMap: import('./id-mappings.js').IdRange[] },
+): Promise<LayerResult> {
   const { diffEntries, writeTar, compressChunks, createHasher } = await import('../core/index.js');
+  const { containerIdOf } = await import('./id-mappings.js');
   const diffHash = createHasher();
   const blobHash = createHasher();
   let size = 0;
@@ -219,6 +225,10 @@ async function writeLayer(src: import('../core/diff.js').DiffSource, exclude: (n
       const name = e.header.name.replace(/^\.?\/+/, '').replace(/\/+$/, '');
       const plain = name.replace(/(^|\/)\.wh\.(?!\.wh\.\.opq$)/, '$1');
       if (exclude(name) || exclude(plain)) continue;
+      // A container with its own user namespace stores files under rootless ids: record the ids it sees.
+      if (userns && e.header.uid !== undefined && e.header.gid !== undefined) {
+        e.header = { ...e.header, uid: containerIdOf(e.header.uid, userns.uidMap) ?? e.header.uid, gid: containerIdOf(e.header.gid, userns.gidMap) ?? e.header.gid };
+      }
       yield e;
     }
   }

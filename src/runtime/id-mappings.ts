@@ -69,6 +69,12 @@ export function hostIdOf(id: number, ranges: IdRange[]): number | undefined {
   return undefined;
 }
 
+/** The id a container sees for a file stored under rootless id `id`; undefined when it does not map it. */
+export function containerIdOf(id: number, ranges: IdRange[]): number | undefined {
+  for (const r of ranges) if (id >= r.host && id < r.host + r.size) return r.container + (id - r.host);
+  return undefined;
+}
+
 function checkRanges(ranges: IdRange[], count: number, flag: string): void {
   const overlap = (a: IdRange, b: IdRange, key: 'container' | 'host') => a[key] < b[key] + b.size && b[key] < a[key] + a.size;
   ranges.forEach((r, i) => {

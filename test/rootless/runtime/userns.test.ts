@@ -107,7 +107,7 @@ describe('the owner-shifted layer copy', () => {
   });
 });
 
-describe('export', () => {
+describe('export and commit', () => {
   it('shows the owners as the container sees them, not as they are stored', () => {
     expect(t(['run', '--name', 'exp', '--network', 'none', '--userns=keep-id', '-u', '0', 'busybox', 'sh', '-c', 'touch /rootmade; mkdir /m; chown 1000:2000 /m']).status).toBe(0);
     const tarball = path.join(sandbox.home, 'exp.tar');
@@ -117,6 +117,9 @@ describe('export', () => {
         .split('\n').filter(Boolean).map((l) => { const f = l.split(/\s+/); return [f.at(-1), f[1]] as [string, string]; }),
     );
     expect(Object.fromEntries(owners)).toEqual({ './rootmade': '0/0', './m/': '1000/2000', './bin/busybox': '0/0' });
+    // commit records them the same way: the new image, run without a namespace of its own, has them.
+    expect(t(['commit', '-q', 'exp', 'localhost/committed']).status).toBe(0);
+    expect(t(['run', '--rm', '--network', 'none', 'localhost/committed', 'stat', '-c', '%u:%g', '/rootmade', '/m', '/bin/busybox']).stdout).toBe('0:0\n1000:2000\n0:0\n');
   });
 });
 
