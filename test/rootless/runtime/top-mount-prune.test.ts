@@ -7,26 +7,31 @@ import { REPO_ROOT, TSPOD_BIN, TspodSandbox } from '../../helpers/tspod.js';
 
 const ARCHIVE = path.join(REPO_ROOT, 'dist', 'busybox-image.tar');
 const sandbox = new TspodSandbox('top-mount');
-const t = (args: string[], input?: string) => sandbox.run(args, { input });
+// Each call lets the event loop turn first, so vitest's worker RPC is never starved on a busy machine.
+const breathe = () => new Promise((r) => setTimeout(r, 0));
+const t = async (args: string[], input?: string) => {
+  await breathe();
+  return sandbox.run(args, { input });
+};
 /** A shell script run inside `tspod unshare`, with $T the tspod command. */
 const inUnshare = (script: string) => t(['unshare', 'sh', '-c', script], undefined);
 const T = TSPOD_BIN;
 
-beforeAll(() => {
-  expect(t(['load', '-i', ARCHIVE]).status).toBe(0);
-  expect(t(['run', '-d', '--name', 'procs', 'busybox', 'sh', '-c', 'sleep 301 & exec sleep 302']).status).toBe(0);
+beforeAll(async () => {
+  expect((await t(['load', '-i', ARCHIVE])).status).toBe(0);
+  expect((await t(['run', '-d', '--name', 'procs', 'busybox', 'sh', '-c', 'sleep 301 & exec sleep 302'])).status).toBe(0);
 });
-afterAll(() => {
-  t(['rm', '-a', '-f']);
+afterAll(async () => {
+  await t(['rm', '-a', '-f']);
   sandbox.dispose();
 });
 
 describe('top', () => {
   it("lists the container's processes with PIDs as the container sees them, in Podman's default columns", async () => {
-    let r = t(['top', 'procs']);
+    let r = await t(['top', 'procs']);
     for (let i = 0; i < 30 && r.stdout.split('\n').length < 4; i++) {
       await new Promise((res) => setTimeout(res, 100));
-      r = t(['top', 'procs']);
+      r = await t(['top', 'procs']);
     }
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
@@ -40,8 +45,8 @@ describe('top', () => {
     expect(rows[0][4]).toMatch(/^[\d.]+(ms|s)$|^\d+m[\d.]+s$/);
   });
 
-  it('takes descriptors (and AIX codes); host PIDs belong to the container', () => {
-    const r = t(['top', 'procs', 'pid,hpid', 'huser', '%c']);
+  it('takes descriptors (and AIX codes); host PIDs belong to the container', async () => {
+    const r = await t(['top', 'procs', 'pid,hpid', 'huser', '%c']);
     expect(r.stdout.split('\n')[0]).toMatch(/^PID +HPID +HUSER +COMMAND$/);
     const row = r.stdout.split('\n').find((l) => /^1\s/.test(l))!.trim().split(/\s+/);
     const hpid = Number(row[1]);
@@ -50,18 +55,18 @@ describe('top', () => {
     expect(row[3]).toBe('sleep');
   });
 
-  it('hands ps(1) options to ps inside the container, and refuses a stopped container', () => {
-    const r = t(['top', 'procs', '-o', 'pid,args']);
+  it('hands ps(1) options to ps inside the container, and refuses a stopped container', async () => {
+    const r = await t(['top', 'procs', '-o', 'pid,args']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/PID\s+COMMAND/);
     expect(r.stdout).toMatch(/\n\s*1 sleep 302\n/);
-    t(['create', '--name', 'idle', 'busybox', 'true']);
-    const idle = t(['top', 'idle']);
+    await t(['create', '--name', 'idle', 'busybox', 'true']);
+    const idle = await t(['top', 'idle']);
     expect(idle.status).toBe(125);
     expect(idle.stderr).toMatch(/^Error: top can only be used on running containers/);
     // -l: the latest container (idle, just created).
-    expect(t(['top', '-l']).stderr).toMatch(/can only be used on running containers/);
-    expect(t(['top', 'nosuch'])).toMatchObject({
+    expect((await t(['top', '-l'])).stderr).toMatch(/can only be used on running containers/);
+    expect(await t(['top', 'nosuch'])).toMatchObject({
       status: 125,
       stderr: 'Error: unable to look up requested container: no container with name or ID "nosuch" found: no such container\n',
     });
@@ -69,15 +74,15 @@ describe('top', () => {
 });
 
 describe('mount and unmount', () => {
-  it("refuses outside tspod unshare with Podman's message", () => {
-    const r = t(['mount', 'procs']);
+  it("refuses outside tspod unshare with Podman's message", async () => {
+    const r = await t(['mount', 'procs']);
     expect(r.status).toBe(125);
     expect(r.stderr).toBe('Error: cannot run command "tspod mount" in rootless mode, must execute `tspod unshare` first\n');
-    expect(t(['umount', 'nosuch'])).toMatchObject({ status: 125, stderr: 'Error: no container with name or ID "nosuch" found: no such container\n' });
+    expect(await t(['umount', 'nosuch'])).toMatchObject({ status: 125, stderr: 'Error: no container with name or ID "nosuch" found: no such container\n' });
   });
 
-  it('prints the merged root inside unshare, lists mounts, and counts them', () => {
-    const r = inUnshare(`
+  it('prints the merged root inside unshare, lists mounts, and counts them', async () => {
+    const r = await inUnshare(`
       p=$(${T} mount idle) || exit 1
       echo "path=$p"
       cat "$p/etc/passwd" | head -1
@@ -95,30 +100,30 @@ describe('mount and unmount', () => {
     expect(lines.slice(2, 6)).toEqual(['idle', '1', 'idle', '0']);
   });
 
-  it("never unmounts a running container's root", () => {
-    const r = inUnshare(`
+  it("never unmounts a running container's root", async () => {
+    const r = await inUnshare(`
       ${T} mount procs >/dev/null && ${T} unmount -f procs >/dev/null
       ${T} mount --format json`);
     const rows = JSON.parse(r.stdout) as { id: string; Names: string[]; mountpoint: string }[];
     expect(rows.find((x) => x.Names[0] === 'procs')?.mountpoint).toMatch(/merged$/);
-    expect(t(['exec', 'procs', 'cat', '/etc/hostname']).status).toBe(0);
+    expect((await t(['exec', 'procs', 'cat', '/etc/hostname'])).status).toBe(0);
   });
 });
 
 describe('container prune', () => {
-  it('removes the stopped containers (filters, prompt), prints their IDs, keeps running ones', () => {
-    const keep = t(['create', '--name', 'keep', '-l', 'keep=yes', 'busybox', 'true']).stdout.trim();
-    expect(t(['container', 'prune', '--filter', 'bogus=1', '-f'])).toMatchObject({ status: 125, stderr: 'Error: bogus is an invalid filter\n' });
-    const no = t(['container', 'prune'], 'n\n');
+  it('removes the stopped containers (filters, prompt), prints their IDs, keeps running ones', async () => {
+    const keep = (await t(['create', '--name', 'keep', '-l', 'keep=yes', 'busybox', 'true'])).stdout.trim();
+    expect(await t(['container', 'prune', '--filter', 'bogus=1', '-f'])).toMatchObject({ status: 125, stderr: 'Error: bogus is an invalid filter\n' });
+    const no = await t(['container', 'prune'], 'n\n');
     expect(no.stdout).toBe('');
     expect(no.stderr).toMatch(/^WARNING! This will remove all non running containers\.\nAre you sure you want to continue\? \[y\/N\] $/);
-    expect(t(['container', 'exists', 'idle']).status).toBe(0);
-    const idleId = JSON.parse(t(['inspect', 'idle']).stdout)[0].Id;
-    const r = t(['container', 'prune', '-f', '--filter', 'label!=keep']);
+    expect((await t(['container', 'exists', 'idle'])).status).toBe(0);
+    const idleId = JSON.parse((await t(['inspect', 'idle'])).stdout)[0].Id;
+    const r = await t(['container', 'prune', '-f', '--filter', 'label!=keep']);
     expect(r).toMatchObject({ status: 0, stdout: `${idleId}\n` });
-    expect(t(['container', 'prune', '-f', '--filter', 'until=1h']).stdout).toBe('');
-    expect(t(['container', 'prune'], 'y\n').stdout).toBe(`${keep}\n`);
-    expect(t(['ps', '-a', '--format', '{{.Names}}']).stdout).toBe('procs\n');
+    expect((await t(['container', 'prune', '-f', '--filter', 'until=1h'])).stdout).toBe('');
+    expect((await t(['container', 'prune'], 'y\n')).stdout).toBe(`${keep}\n`);
+    expect((await t(['ps', '-a', '--format', '{{.Names}}'])).stdout).toBe('procs\n');
     expect(spawnSync(T, ['container', 'exists', 'procs'], { env: sandbox.env }).status).toBe(0);
   });
 });
