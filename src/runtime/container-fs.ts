@@ -401,7 +401,7 @@ function normalizeName(name: string): string {
 }
 
 /** Write entries (from walkTree or readTar) with a TreeWriter. */
-export async function writeEntries(writer: TreeWriter, entries: AsyncIterable<TarWriteEntry | TarEntry>): Promise<void> {
+export async function writeEntries(writer: TreeWriter, entries: AsyncIterable<TarWriteEntry | TarEntry> | Iterable<TarWriteEntry | TarEntry>): Promise<void> {
   for await (const e of entries) {
     const h = e.header;
     if ('whiteout' in e && e.whiteout) continue;

@@ -82,7 +82,7 @@ describe('TreeWriter', () => {
     expect(fs.readFileSync(path.join(hostDir, 'secret'), 'utf8')).toBe('host secret\n');
     expect(fs.readdirSync(hostDir)).toEqual(['secret']);
     const w2 = new TreeWriter(path.join(root, 'data'), { owner: 'none', overwrite: false, where: 'the test' });
-    await expect(writeEntries(w2, [{ header: { name: 'sub/../../x', type: 'file', size: 0 } }])).rejects.toThrow(/climbs out/);
+    await expect(writeEntries(w2, [{ header: { name: 'sub/../../x', type: 'file' as const, size: 0 } }])).rejects.toThrow(/climbs out/);
     w2.close();
   });
 
