@@ -62,8 +62,12 @@ async function openContainer(store: ContainerStore, nameOrId: string): Promise<C
   const rootfs = await containerRootfsPath(store, rec);
   const { resolveUser } = await import('./user.js');
   const user = resolveUser(rec.config.user, rootfs);
+  // With a user namespace of its own, the container's ids are stored as the rootless ids its mapping gives.
+  const { hostIdOf } = await import('./id-mappings.js');
+  const ns = rec.config.userns;
+  const owner = ns ? { uid: hostIdOf(user.uid, ns.uidMap) ?? user.uid, gid: hostIdOf(user.gid, ns.gidMap) ?? user.gid } : { uid: user.uid, gid: user.gid };
   const running = rec.state.status === 'running' && rec.state.pid > 0 && fs.existsSync(`/proc/${rec.state.pid}/root`);
-  if (running) return { rec, root: new ContainerRoot(`/proc/${rec.state.pid}/root`), owner: { uid: user.uid, gid: user.gid } };
+  if (running) return { rec, root: new ContainerRoot(`/proc/${rec.state.pid}/root`), owner };
   // Stopped: the root filesystem, with the paths its bind mounts and volumes would cover.
   const { VolumeStore } = await import('./volumes.js');
   const volumes = new VolumeStore(store.storageRoot);
@@ -75,7 +79,7 @@ async function openContainer(store: ContainerStore, nameOrId: string): Promise<C
       if (vol) mounts.push({ destination: path.posix.normalize(m.destination), source: vol.Mountpoint });
     }
   }
-  return { rec, root: new ContainerRoot(rootfs, mounts), owner: { uid: user.uid, gid: user.gid } };
+  return { rec, root: new ContainerRoot(rootfs, mounts), owner };
 }
 
 const notFound = (p: string, where: string) => new TspodError(`"${p}" could not be found on ${where}: no such file or directory`);

@@ -65,6 +65,11 @@ describe('--userns=keep-id', () => {
     expect(inspect.HostConfig.UsernsMode).toBe('private');
     expect(inspect.HostConfig.IDMappings.UidMap).toEqual([`0:1:${me.uid}`, `${me.uid}:0:1`, `${me.uid + 1}:${me.uid + 1}:${65536 - me.uid}`]);
     expect(inspect.Config.User).toBe(`${me.uid}:${me.gid}`);
+    // cp hands what it copies in to the container's user, as the container sees it.
+    const src = path.join(sandbox.home, 'cp-in');
+    fs.writeFileSync(src, 'x');
+    expect(t(['cp', src, 'kept:/tmp/cp-in']).status).toBe(0);
+    expect(t(['exec', 'kept', 'stat', '-c', '%u:%g', '/tmp/cp-in']).stdout).toBe(`${me.uid}:${me.gid}\n`);
     expect(t(['rm', '-f', 'kept']).status).toBe(0);
   });
 
