@@ -32,8 +32,11 @@ export function containerMatches(rec: ContainerRecord, filters: string[]): boole
         case 'pod':
           // By the pod's id (or a prefix of it); `ps` turns pod names into ids first.
           return rec.config.pod !== undefined && rec.config.pod.startsWith(v);
+        case 'network':
+          // User-defined networks by name (`podman` for the default network's bridge).
+          return (rec.config.networks ?? []).some((a) => a.name === v) || (v === 'podman' && rec.config.network === 'bridge');
         default:
-          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label, ancestor and pod`);
+          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label, ancestor, pod and network`);
       }
     });
     if (!ok) return false;

@@ -114,7 +114,8 @@ export function inspectJson(rec: ContainerRecord, logPath: string) {
     },
     HostConfig: {
       AutoRemove: c.autoRemove,
-      NetworkMode: c.network,
+      // Podman shows "bridge" for containers on user-defined networks.
+      NetworkMode: c.networks ? 'bridge' : c.network,
       Privileged: c.privileged,
       ReadonlyRootfs: c.readOnly,
       CapAdd: c.capAdd,

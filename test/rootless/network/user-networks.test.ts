@@ -185,9 +185,10 @@ describe('containers on a user network', () => {
     const addr = t(['exec', 'web', 'ip', '-o', '-4', 'addr', 'show', 'eth0']).stdout;
     expect(addr).toContain('10.89.0.50/24');
     expect(t(['exec', 'web', 'cat', '/sys/class/net/eth0/address']).stdout).toBe('92:d0:c6:0a:29:33\n');
-    expect(t(['inspect', '--format', '{{.NetworkSettings.Networks.alpha.IPAddress}} {{.NetworkSettings.Networks.alpha.Gateway}} {{.NetworkSettings.MacAddress}}', 'web']).stdout).toBe(
-      '10.89.0.50 10.89.0.1 92:d0:c6:0a:29:33\n',
+    expect(t(['inspect', '--format', '{{.HostConfig.NetworkMode}} {{.NetworkSettings.Networks.alpha.IPAddress}} {{.NetworkSettings.Networks.alpha.Gateway}} {{.NetworkSettings.MacAddress}}', 'web']).stdout).toBe(
+      'bridge 10.89.0.50 10.89.0.1 92:d0:c6:0a:29:33\n',
     );
+    expect(t(['ps', '--filter', 'network=alpha', '--format', '{{.Names}}']).stdout.split('\n').filter(Boolean).sort()).toEqual(['keeper', 'web']);
 
     const fetch = t(['run', '--rm', '--network', 'alpha', '--rootfs', rootfs, 'sh', '-c', 'timeout 5 wget -q -O - http://web:8080/ && timeout 5 wget -q -O - http://www:8080/']);
     expect(fetch.stderr).toBe('');
