@@ -203,6 +203,7 @@ export const OPTION_RULES: Record<string, Rule> = {
 
   // images
   'images --sort': words('created', 'id', 'repository', 'size', 'tag'),
+  'ps --sort': words('command', 'created', 'id', 'image', 'names', 'runningfor', 'size', 'status'),
   'images --filter': {
     kind: 'filter',
     keys: { reference: { kind: 'images' }, dangling: words('true', 'false'), label: none, id: none, before: { kind: 'images' }, since: { kind: 'images' } },

@@ -14,6 +14,8 @@ export class PsCommand extends TspodCommand {
   filters = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (name=, id=, status=, label=, exited=)' });
   noheading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
   pod = Option.Boolean('-p,--pod', false, { description: 'Show the pod ID and name of each container' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display the total file sizes' });
+  sort = Option.String('--sort', 'created', { description: 'Sort output by: command, created, id, image, names, runningfor, size, status' });
 
   async execute(): Promise<number> {
     const { openStore, reconcileAll } = await import('../../runtime/lifecycle.js');
@@ -31,17 +33,36 @@ export class PsCommand extends TspodCommand {
     recs = recs.filter((r) => containerMatches(r, filters));
     if (this.latest) recs = recs.slice(0, 1);
     if (lastN !== undefined && lastN >= 0) recs = recs.slice(0, lastN);
+    const { PS_SORT_KEYS, sortContainers } = await import('../../runtime/ps-sort.js');
+    if (!PS_SORT_KEYS.includes(this.sort)) {
+      const { TspodError } = await import('../../util/errors.js');
+      throw new TspodError(`invalid argument "${this.sort}" for "--sort" flag: choose from ${PS_SORT_KEYS.join(', ')}`);
+    }
+    const sizes = new Map<string, { rootFsSize: number; rwSize: number }>();
+    if (this.size || this.sort === 'size') {
+      // The upper dirs hold files of the container's users: read them inside the user namespace.
+      const { requireUserNamespace } = await import('../../rootless/userns.js');
+      await requireUserNamespace();
+      const { containerSize } = await import('../../runtime/container-size.js');
+      for (const r of recs) sizes.set(r.id, await containerSize(this.globals.storageRoot, r));
+    }
+    recs = sortContainers(recs, this.sort, sizes);
     if (this.quiet) {
       this.out(recs.map((r) => `${this.noTrunc ? r.id : r.id.slice(0, 12)}\n`).join(''));
       return 0;
     }
     if (this.format && this.format.trim() === 'json') {
-      this.out(JSON.stringify(recs.map(psJson), null, 4) + '\n');
+      this.out(JSON.stringify(recs.map((r) => ({ ...psJson(r), Size: sizes.get(r.id) ?? null })), null, 4) + '\n');
       return 0;
     }
     const podNames = new Map(pods.list().map((p) => [p.id, p.name]));
-    const rows = recs.map((r) => psRow(r, { noTrunc: this.noTrunc, podName: r.config.pod ? podNames.get(r.config.pod) : undefined }));
-    const table = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${this.pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}`;
+    const { humanSize } = await import('../../image/present.js');
+    const sizeText = (s?: { rootFsSize: number; rwSize: number }) => (s ? `${humanSize(s.rwSize)} (virtual ${humanSize(s.rootFsSize)})` : '');
+    const rows = recs.map((r) => ({
+      ...psRow(r, { noTrunc: this.noTrunc, podName: r.config.pod ? podNames.get(r.config.pod) : undefined }),
+      Size: sizeText(sizes.get(r.id)),
+    }));
+    const table = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${this.pod ? '\t{{.Pod}}\t{{.PodName}}' : ''}${this.size ? '\t{{.Size}}' : ''}`;
     this.out(
       renderFormat(this.format ?? table, rows, {
         headers: { ID: 'CONTAINER ID', CreatedHuman: 'CREATED', Pod: 'POD ID', PodName: 'PODNAME' },
