@@ -10,14 +10,20 @@ export class DiffCommand extends TspodCommand {
   });
 
   format = Option.String('--format', { description: 'Change the output format (json)' });
-  container = Option.String({ name: 'CONTAINER' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod knows of' });
+  container = Option.String({ name: 'CONTAINER', required: false });
 
   async execute(): Promise<number> {
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
     const { openStore } = await import('../../runtime/lifecycle.js');
     const { containerChanges } = await import('../../runtime/diff.js');
-    const rec = openStore(this.globals).get(this.container);
+    const { TspodError } = await import('../../util/errors.js');
+    const store = openStore(this.globals);
+    if (this.latest && this.container !== undefined) throw new TspodError('--latest and a container name cannot be used together: give one of them');
+    const target = this.latest ? store.list()[0]?.id : this.container;
+    if (target === undefined) throw new TspodError(this.latest ? 'no containers to act on with --latest' : 'you must provide a container name or ID, or --latest');
+    const rec = store.get(target);
     const changes = await containerChanges(this.globals.storageRoot, rec);
     if (this.format === 'json') {
       const by = (k: string) => changes.filter((c) => c.kind === k).map((c) => c.path);

@@ -16,6 +16,7 @@ export class ExecCommand extends TspodCommand {
   user = Option.String('-u,--user', { description: 'Sets the username or UID used and optionally the groupname or GID' });
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give the process extended Linux capabilities' });
+  latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod knows of' });
   container = Option.String({ name: 'CONTAINER' });
   command = Option.Proxy({ name: 'COMMAND' });
 
@@ -23,8 +24,21 @@ export class ExecCommand extends TspodCommand {
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
     const { execInContainer } = await import('../../runtime/exec.js');
-    return execInContainer(this.globals, this.container, {
-      command: this.command,
+    let target = this.container;
+    let command = this.command;
+    if (this.latest) {
+      // As Podman's: with --latest the first argument is already the command.
+      const { openStore } = await import('../../runtime/lifecycle.js');
+      const latest = openStore(this.globals).list()[0];
+      if (!latest) {
+        const { TspodError } = await import('../../util/errors.js');
+        throw new TspodError('no containers to act on with --latest');
+      }
+      target = latest.id;
+      command = [this.container, ...this.command];
+    }
+    return execInContainer(this.globals, target, {
+      command,
       env: this.env,
       user: this.user,
       workdir: this.workdir,
