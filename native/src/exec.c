@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define CONFIG_FD 3
@@ -28,8 +31,60 @@ static void emit_error(int code, const char *message) {
   emit(line);
 }
 
+static int tty_master = -1;
+
+/* Our terminal's size onto the exec terminal: stdin may be /dev/null without -i, so any of our stdio will do. */
+static void copy_window_size(void) {
+  struct winsize ws;
+  for (int fd = 0; fd < 3; fd++)
+    if (ioctl(fd, TIOCGWINSZ, &ws) == 0) { ioctl(tty_master, TIOCSWINSZ, &ws); return; }
+}
+
 static void forward_signal(int sig) {
+  /* With -t a new window size goes to the terminal, which signals its processes. */
+  if (sig == SIGWINCH && tty_master >= 0) {
+    copy_window_size();
+    return;
+  }
   if (target > 0) kill(target, sig);
+}
+
+/* exec -t: copy between our stdio and the terminal's master until the process
+ * exits and its output is read; our own terminal goes raw meanwhile. */
+static int relay_terminal(pid_t child, int interactive) {
+  struct termios saved;
+  int raw = interactive && isatty(0) && tcgetattr(0, &saved) == 0;
+  if (raw) {
+    struct termios t = saved;
+    cfmakeraw(&t);
+    tcsetattr(0, TCSANOW, &t);
+  }
+  int status = 0, exited = 0, in_open = interactive, master_open = 1;
+  char buf[8192];
+  while (master_open) {
+    struct pollfd fds[2] = {{tty_master, POLLIN, 0}, {0, POLLIN, 0}};
+    int n = poll(fds, in_open ? 2 : 1, exited ? 0 : 100);
+    if (n < 0 && errno != EINTR) break;
+    if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = read(tty_master, buf, sizeof buf);
+      if (r > 0) write_all(1, buf, (size_t)r);
+      else if (!(r < 0 && errno == EINTR)) master_open = 0; /* EIO: every holder of the terminal is gone */
+    }
+    if (in_open && n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t r = read(0, buf, sizeof buf);
+      if (r > 0) write_all(tty_master, buf, (size_t)r);
+      else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+        in_open = 0;
+        char eot = 4; /* end of input: ^D on the terminal, as a user would type it */
+        write_all(tty_master, &eot, 1);
+      }
+    }
+    if (exited && n == 0) break; /* gone, and nothing more to read */
+    if (!exited && waitpid(child, &status, WNOHANG) == child) exited = 1;
+  }
+  if (!exited) while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+  if (raw) tcsetattr(0, TCSANOW, &saved);
+  return status;
 }
 
 /* Enter the container's namespaces in an order the kernel accepts: the mount
@@ -87,11 +142,31 @@ int exec_main(void) {
   if (cgroup && cgroup_enter(cgroup, 0, err, sizeof err) < 0) { emit_error(125, err); return 125; }
   if (join_namespaces(pid, err, sizeof err) < 0) { emit_error(125, err); return 125; }
   if (pipe2(error_pipe, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
+  /* -t: a terminal from the container's devpts (its mount namespace is ours now). */
+  int terminal = json_get_bool(cfg, "terminal", 0);
+  if (terminal) {
+    tty_master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty_master < 0 || grantpt(tty_master) < 0 || unlockpt(tty_master) < 0) { emit_error(125, "cannot allocate a terminal"); return 125; }
+    copy_window_size();
+  }
 
   pid_t child = fork();
   if (child < 0) { emit_error(125, "fork failed"); return 125; }
   if (child == 0) {
     close(error_pipe[0]);
+    if (terminal) {
+      int slave = open(ptsname(tty_master), O_RDWR | O_NOCTTY);
+      if (slave < 0 || setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0) {
+        char msg[300];
+        int n = snprintf(msg, sizeof msg, "125 cannot set up the terminal: %s", strerror(errno));
+        write_all(error_pipe[1], msg, (size_t)n);
+        _exit(125);
+      }
+      for (int i = 0; i < 3; i++) dup2(slave, i);
+      if (slave > 2) close(slave);
+      /* The terminal belongs to the process's user, as with Podman. */
+      if (fchown(0, (uid_t)json_get_number(json_get(spec, "user"), "uid", 0), (gid_t)-1) < 0) {}
+    }
     const char *cwd = json_get_string(spec, "cwd", "/");
     if (chdir(cwd) < 0) {
       char msg[600];
@@ -120,7 +195,8 @@ int exec_main(void) {
   char line[128];
   snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d,\"monitorPid\":%d}\n", (int)child, (int)getpid());
   emit(line);
-  while (waitpid(child, &status, 0) < 0) {
+  if (terminal) status = relay_terminal(child, json_get_bool(cfg, "interactive", 0));
+  else while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) { emit_error(125, "lost the exec'd process"); return 125; }
   }
   code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

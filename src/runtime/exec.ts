@@ -15,6 +15,8 @@ export interface ExecOptions {
   detach: boolean;
   interactive: boolean;
   privileged: boolean;
+  /** -t: a terminal from the container's devpts, relayed by the launcher */
+  tty?: boolean;
 }
 
 /** `exec`: join a running container's namespaces and run a command there. */
@@ -29,10 +31,13 @@ export async function execInContainer(ctx: GlobalContext, nameOrId: string, o: E
   const user = resolveUser(o.user ?? c.user, c.rootfs);
   const baseEnv = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${c.hostname}`, `HOME=${user.home}`, 'container=tspod', ...c.env];
   const env = new Map(baseEnv.concat(parseEnv(o.env)).map((e) => [e.slice(0, e.indexOf('=')), e]));
+  // Podman gives a terminal session TERM=xterm unless the container or -e set one.
+  if (o.tty && !env.has('TERM')) env.set('TERM', 'TERM=xterm');
   const caps = resolveCapabilities({ add: c.capAdd, drop: c.capDrop, privileged: c.privileged || o.privileged });
   const handle = startExec(
     {
       pid: rec.state.pid,
+      ...(o.tty ? { terminal: true, interactive: o.interactive } : {}),
       // exec'd processes join the container's cgroup: pause freezes them too
       ...(rec.state.cgroupPath ? { cgroupPath: rec.state.cgroupPath } : {}),
       process: {

@@ -50,7 +50,7 @@ export function startMonitor(params: MonitorParams): MonitorHandle {
 export const endOnUsr1 = (): never => process.exit(128 + 10);
 
 /** Run a process in a running container (native/src/exec.c) with our stdio. */
-export function startExec(params: { pid: number; process: ExecProcess; cgroupPath?: string }, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
+export function startExec(params: { pid: number; process: ExecProcess; cgroupPath?: string; terminal?: boolean; interactive?: boolean }, opts: { detach: boolean; interactive: boolean }): MonitorHandle {
   return startLauncher('--exec', params, opts);
 }
 

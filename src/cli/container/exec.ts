@@ -13,6 +13,7 @@ export class ExecCommand extends TspodCommand {
   detach = Option.Boolean('-d,--detach', false, { description: 'Run the exec session in the background' });
   env = Option.Array('-e,--env', [], { description: 'Set environment variables' });
   interactive = Option.Boolean('-i,--interactive', false, { description: 'Keep STDIN open' });
+  tty = Option.Boolean('-t,--tty', false, { description: 'Allocate a pseudo-TTY' });
   user = Option.String('-u,--user', { description: 'Sets the username or UID used and optionally the groupname or GID' });
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give the process extended Linux capabilities' });
@@ -44,6 +45,7 @@ export class ExecCommand extends TspodCommand {
       workdir: this.workdir,
       detach: this.detach,
       interactive: this.interactive,
+      tty: this.tty,
       privileged: this.privileged,
     });
   }
