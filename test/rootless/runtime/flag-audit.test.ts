@@ -83,3 +83,40 @@ describe('volume prune', () => {
     expect((await t(['volume', 'ls', '-q'])).stdout).toBe('keep\n');
   });
 });
+
+describe("an image's VOLUME", () => {
+  it('becomes an anonymous volume holding the image content; rm -v removes it', async () => {
+    expect((await t(['run', '--name', 'seeder', 'busybox', 'sh', '-c', 'mkdir /data; echo seeded > /data/seed'])).status).toBe(0);
+    expect((await t(['commit', '-q', '-c', 'VOLUME /data', 'seeder', 'localhost/withvol'])).status).toBe(0);
+    const before = (await t(['volume', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+    const r = await t(['run', '--name', 'vol1', 'localhost/withvol', 'sh', '-c', 'cat /data/seed; echo more > /data/more']);
+    expect(r.stdout).toBe('seeded\n');
+    const after = (await t(['volume', 'ls', '-q'])).stdout.split('\n').filter(Boolean);
+    const added = after.filter((v) => !before.includes(v));
+    expect(added).toHaveLength(1);
+    expect(added[0]).toMatch(/^[0-9a-f]{64}$/);
+    // The data is in the volume, not the container's layer: a restart sees it.
+    expect((await t(['start', '-a', 'vol1'])).stdout).toBe('seeded\n');
+    expect((await t(['rm', '-v', 'vol1'])).status).toBe(0);
+    expect((await t(['volume', 'exists', added[0]])).status).toBe(1);
+  });
+});
+
+describe('--restart unless-stopped', () => {
+  it('restarts after any exit until stop, then stays stopped', async () => {
+    expect((await t(['run', '-d', '--name', 'us', '--restart', 'unless-stopped', 'busybox', 'sh', '-c', 'sleep 0.3; exit 0'])).status).toBe(0);
+    let count = 0;
+    for (let i = 0; i < 100 && count < 1; i++) {
+      await sleep(200);
+      count = (await inspect('us')).RestartCount;
+    }
+    expect(count).toBeGreaterThanOrEqual(1);
+    expect((await inspect('us')).HostConfig.RestartPolicy).toEqual({ Name: 'unless-stopped', MaximumRetryCount: 0 });
+    expect((await t(['stop', '-t', '1', 'us'])).status).toBe(0);
+    await sleep(1500);
+    const stopped = await inspect('us');
+    expect(stopped.State.Status).toBe('exited');
+    await sleep(1000);
+    expect((await inspect('us')).RestartCount).toBe(stopped.RestartCount);
+  });
+});
