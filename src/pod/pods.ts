@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { GlobalContext } from '../cli/context.js';
 import type { ContainerRecord, ContainerStore } from '../runtime/container-store.js';
 import { writeFileAtomic } from '../storage/atomic.js';
+import { parseVolumeFlag, type UserMount } from '../runtime/mount-options.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { type PodRecord, PodStore, SHAREABLE, type SharedNamespace } from './store.js';
@@ -42,6 +43,12 @@ export interface PodCreateOptions {
   infraName?: string;
   dns?: string[];
   addHost?: string[];
+  /** -v SRC:DST[:opts]: given to every container that joins the pod */
+  volume?: string[];
+  /** --ip, --mac-address: the infra container's address on the pod's user-defined network */
+  ip?: string;
+  macAddress?: string;
+  userns?: string;
   createCommand?: string[];
 }
 
@@ -70,6 +77,13 @@ export async function createPod(ctx: GlobalContext, o: PodCreateOptions): Promis
   if (!o.infra && (o.publish.length > 0 || o.network)) {
     throw new TspodError('you must have an infra container to publish ports or set a network: drop --infra=false');
   }
+  if (!o.infra && (o.ip !== undefined || o.macAddress !== undefined)) {
+    throw new TspodError('you must have an infra container to set --ip or --mac-address: drop --infra=false');
+  }
+  if (o.userns !== undefined) {
+    throw new TspodError(`--userns is not supported by tspod pod create yet: a pod's shared namespaces belong to tspod's rootless user namespace; drop --userns=${o.userns}`);
+  }
+  const volumes = parsePodVolumes(o.volume ?? []);
   if (!o.infra && share.length > 0 && o.share !== undefined) {
     throw new TspodError('you must have an infra container to share namespaces: drop --infra=false or use --share none');
   }
@@ -85,8 +99,17 @@ export async function createPod(ctx: GlobalContext, o: PodCreateOptions): Promis
     createCommand: o.createCommand ?? process.argv.slice(2),
     ...(o.infraConmonPidfile ? { infraMonitorPidFile: path.resolve(o.infraConmonPidfile) } : {}),
   });
+  const anonymous: string[] = [];
   try {
+    if (volumes.length) {
+      await resolvePodVolumes(ctx, volumes, anonymous);
+      await pods.update(pod.id, (p) => (p.volumes = volumes));
+      pod.volumes = volumes;
+    }
     if (o.infra) {
+      // On a user-defined network the pod is reachable by its name (as in Podman, the infra carries it as an alias).
+      const { parseUserNetworks } = await import('../network/bridge-options.js');
+      const onUserNetwork = Array.isArray(parseUserNetworks(ctx.storageRoot, o.network, {}));
       const { createFromOptions } = await import('../runtime/create.js');
       const infra = await createFromOptions(ctx, {
         rootfs: true,
@@ -97,6 +120,9 @@ export async function createPod(ctx: GlobalContext, o: PodCreateOptions): Promis
         // The pod's host name is its name unless given (as in Podman); the UTS namespace is shared.
         hostname: o.hostname || pod.name,
         ...(o.network ? { network: o.network } : {}),
+        ...(o.ip !== undefined ? { ip: o.ip } : {}),
+        ...(o.macAddress !== undefined ? { macAddress: o.macAddress } : {}),
+        ...(onUserNetwork ? { networkAlias: [pod.name] } : {}),
         capAdd: [],
         capDrop: [],
         privileged: false,
@@ -124,10 +150,40 @@ export async function createPod(ctx: GlobalContext, o: PodCreateOptions): Promis
     }
   } catch (err) {
     await pods.remove(pod.id);
+    if (anonymous.length) {
+      const { VolumeStore } = await import('../runtime/volumes.js');
+      const store = new VolumeStore(ctx.storageRoot);
+      await store.remove(anonymous, { force: true }).catch(() => undefined);
+    }
     throw err;
   }
   if (o.podIdFile) writeFileAtomic(path.resolve(o.podIdFile), pod.id, 0o644);
   return pod;
+}
+
+/** `pod create -v`: checked now, so a bad flag fails the pod rather than each container that joins it. */
+function parsePodVolumes(flags: string[]): UserMount[] {
+  const mounts = flags.map(parseVolumeFlag);
+  for (const [i, m] of mounts.entries()) {
+    if (mounts.findIndex((x) => x.destination === m.destination) !== i) throw new TspodError(`duplicate mount destination ${m.destination} in the pod's -v flags: give each destination once`);
+    if (m.kind === 'bind' && !fs.existsSync(m.source)) throw new TspodError(`statfs ${m.source}: no such file or directory; create it first or mount a named volume`);
+  }
+  return mounts;
+}
+
+/**
+ * The pod's volumes exist from now on; an anonymous one gets its name now, so
+ * that every member mounts the same volume (Podman's members share the infra's).
+ */
+async function resolvePodVolumes(ctx: GlobalContext, mounts: UserMount[], created: string[]): Promise<void> {
+  const { VolumeStore } = await import('../runtime/volumes.js');
+  const store = new VolumeStore(ctx.storageRoot);
+  for (const m of mounts) {
+    if (m.kind !== 'volume') continue;
+    const vol = await store.create({ name: m.source || undefined, ignoreExisting: true });
+    if (!m.source) created.push(vol.Name);
+    m.source = vol.Name;
+  }
 }
 
 export function podContainers(store: ContainerStore, pod: PodRecord): ContainerRecord[] {
@@ -304,7 +360,7 @@ export function applyPodToSpec<S extends { joinNamespaces?: Partial<Record<strin
 export async function podMembership(
   ctx: GlobalContext,
   o: { pod?: string; network?: string; publish: string[]; publishAll: boolean; hostname?: string },
-): Promise<{ podId: string; network?: string; hostname?: string }> {
+): Promise<{ podId: string; network?: string; hostname?: string; volumes?: UserMount[] }> {
   const pod = await resolvePodFlag(ctx, o.pod!);
   const shares = (ns: SharedNamespace) => pod.infraId !== undefined && pod.share.includes(ns);
   if (shares('net')) {
@@ -321,6 +377,7 @@ export async function podMembership(
     // The namespace itself is entered through applyPodToSpec; 'none' keeps tspod from giving the container a network of its own.
     ...(shares('net') ? { network: 'none' } : {}),
     ...(shares('uts') && infra ? { hostname: infra.config.hostname } : {}),
+    ...(pod.volumes?.length ? { volumes: pod.volumes } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { ContainerRecord } from '../runtime/container-store.js';
 import { humanDuration } from '../format/human.js';
 import { TspodError } from '../util/errors.js';
@@ -37,7 +38,7 @@ export function podPsJson(pod: PodRecord, status: string, members: ContainerReco
 }
 
 /** `pod inspect`: Podman's InspectPodData, the parts tspod has. */
-export function podInspectJson(pod: PodRecord, status: string, members: ContainerRecord[]) {
+export function podInspectJson(pod: PodRecord, status: string, members: ContainerRecord[], storageRoot?: string) {
   const infra = members.find((c) => c.config.isInfra);
   const ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of infra?.config.ports ?? []) {
@@ -64,12 +65,27 @@ export function podInspectJson(pod: PodRecord, status: string, members: Containe
           NetworkMode: infra.config.network,
           DNSServer: infra.config.dns?.servers ?? null,
           HostAdd: infra.config.addHosts?.map((h) => `${h.names[0]}:${h.ip}`) ?? null,
+          StaticIP: infra.config.networks?.[0]?.ip ?? '',
+          StaticMAC: infra.config.networks?.[0]?.mac ?? '',
+          Networks: infra.config.networks?.map((n) => n.name) ?? null,
           uts_ns: 'private',
         }
       : undefined,
     SharedNamespaces: pod.share,
     NumContainers: members.length,
     Containers: members.map((c) => ({ Id: c.id, Name: c.name, State: c.state.status })),
+    // pod create -v, under Podman's (lower-case) key.
+    ...(pod.volumes?.length
+      ? {
+          mounts: pod.volumes.map((m) => ({
+            Type: m.kind,
+            ...(m.kind === 'volume' ? { Name: m.source, Driver: 'local' } : {}),
+            Source: m.kind === 'volume' && storageRoot ? path.join(storageRoot, 'volumes', m.source, '_data') : m.source,
+            Destination: m.destination,
+            RW: !m.readonly,
+          })),
+        }
+      : {}),
   };
 }
 

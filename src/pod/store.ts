@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
+import type { UserMount } from '../runtime/mount-options.js';
 import { TspodError } from '../util/errors.js';
 import { CONTAINER_NAME_RE, generateName } from '../runtime/names.js';
 
@@ -25,6 +26,8 @@ export interface PodRecord {
   createCommand: string[];
   /** --infra-conmon-pidfile: where the infra's monitor pid is written at each start */
   infraMonitorPidFile?: string;
+  /** pod create -v: mounted into every container that joins (anonymous volumes already named) */
+  volumes?: UserMount[];
 }
 
 interface PodDb {

@@ -155,6 +155,8 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     const { volumesFromMounts } = await import('./volumes-from.js');
     userMounts.push(...volumesFromMounts(openStore(ctx), o.volumesFrom, userMounts));
   }
+  // pod create -v: the pod's volumes, where the container's own flags leave the destination free.
+  for (const m of podJoin?.volumes ?? []) if (!userMounts.some((u) => u.destination === m.destination)) userMounts.push({ ...m });
   // The image's VOLUMEs that no flag covers become anonymous volumes.
   for (const dest of Object.keys(img.Volumes ?? {})) {
     if (!userMounts.some((m) => m.destination === dest)) userMounts.push(parseVolumeFlag(dest));

@@ -20,7 +20,7 @@ export class PodInspectCommand extends TspodCommand {
       const pod = store.find(name);
       if (!pod) throw new TspodError(`inspecting object: no such pod ${name}`);
       const { status, members } = await podState(this.globals, pod);
-      out.push(podInspectJson(pod, status, members));
+      out.push(podInspectJson(pod, status, members, this.globals.storageRoot));
     }
     if (this.format && this.format.trim() !== 'json') {
       const { renderFormat } = await import('../../format/index.js');

@@ -224,7 +224,11 @@ const POD_KEYS: Record<string, Handler> = {
   Network: (v, _e, st) => st.args.push(`--network=${resolveRef(st, v, 'network', 'NetworkName')}`),
   PublishPort: (v, _e, st) => st.args.push('--publish', v),
   Volume: (v, _e, st) => st.args.push('-v', resolveRef(st, v, 'volume', 'VolumeName')),
-  UserNS: opt('--userns'),
+  // Podman's Quadlet passes it on; tspod's pod create refuses --userns, so say so now rather than only when the service fails.
+  UserNS: (v, e, st) => {
+    st.ctx.warnings.push({ file: st.file.path, line: e.line, message: `UserNS=${v}: tspod pod create does not support --userns yet, so the pod's service will fail; drop UserNS= from the [Pod] section` });
+    opt('--userns')(v, e, st);
+  },
   IP: opt('--ip'),
   IP6: opt('--ip6'),
   DNS: opt('--dns'),
