@@ -107,8 +107,8 @@ interface ContainerDb {
   containers: Record<string, ContainerRecord>;
 }
 
-/** Exit status Podman uses when the container named does not exist. */
-export const NO_SUCH_CONTAINER = 1;
+/** Exit status Podman's commands (stop, kill, start, inspect, logs, exec, ...) use when the container named does not exist; rm says 1 itself. */
+export const NO_SUCH_CONTAINER = 125;
 
 /**
  * Containers: one JSON database changed only under an exclusive flock and

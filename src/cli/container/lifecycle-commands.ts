@@ -159,6 +159,12 @@ export class RmCommand extends EachContainerCommand {
       }
       // --all: a pod's container may have gone with its pod already.
       if (this.all && !rec) return target;
+      // podman rm alone exits 1 for a container that does not exist (2 running, 125 otherwise); -f ignores it
+      if (!rec && this.force) return undefined;
+      if (!rec) {
+        const { TspodError } = await import('../../util/errors.js');
+        throw new TspodError(`no container with name or ID "${target}" found: no such container`, { exitCode: 1 });
+      }
       await removeContainer(store, target, { force: this.force, volumes: this.volumes });
       return target;
     });

@@ -120,3 +120,17 @@ describe('--restart unless-stopped', () => {
     expect((await inspect('us')).RestartCount).toBe(stopped.RestartCount);
   });
 });
+
+describe('a container that does not exist', () => {
+  it('is exit 125 for stop, kill, start, inspect, logs, exec, rename, as in Podman; rm says 1, rm -f and rm -i 0', async () => {
+    const missing = 'Error: no container with name or ID "nosuch" found: no such container\n';
+    for (const args of [['stop', 'nosuch'], ['kill', 'nosuch'], ['start', 'nosuch'], ['inspect', 'nosuch'], ['logs', 'nosuch'], ['exec', 'nosuch', 'true'], ['rename', 'nosuch', 'other']]) {
+      const r = await t(args);
+      expect([args[0], r.status]).toEqual([args[0], 125]);
+      expect(r.stderr).toContain('no container with name or ID "nosuch" found: no such container');
+    }
+    expect(await t(['rm', 'nosuch'])).toMatchObject({ status: 1, stderr: missing });
+    expect(await t(['rm', '-f', 'nosuch'])).toMatchObject({ status: 0, stderr: '', stdout: '' });
+    expect(await t(['rm', '-i', 'nosuch'])).toMatchObject({ status: 0, stderr: '' });
+  });
+});
