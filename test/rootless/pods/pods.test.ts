@@ -84,11 +84,21 @@ describe('pods', () => {
   it('share the UTS and IPC namespaces (the pod name is the host name), not the PID one', () => {
     const ns = (flags: string[]) => once(flags, 'hostname; for n in uts ipc net pid; do readlink /proc/self/ns/$n; done').split('\n');
     const [hostA, utsA, ipcA, netA, pidA] = ns(['--pod', 'alpha']);
-    const [hostB, utsB, ipcB, netB, pidB] = ns(['--pod', 'alpha']);
+    const [hostB, utsB, ipcB, netB] = ns(['--pod', 'alpha']);
     expect(hostA).toBe('alpha');
     expect(hostB).toBe('alpha');
     expect([utsB, ipcB, netB]).toEqual([utsA, ipcA, netA]);
-    expect(pidB).not.toBe(pidA);
+    expect(pidA).toMatch(/^pid:\[\d+\]$/);
+    // Its own PID namespace, compared with a member alive at the same time (a
+    // finished container's namespace number may be handed out again).
+    t(['run', '-d', '--name', 'pidref', '--pod', 'alpha', '--rootfs', rootfs, 'sleep', '120']);
+    try {
+      const pidRef = t(['exec', 'pidref', 'readlink', '/proc/self/ns/pid']).trim();
+      expect(t(['exec', 'pidref', 'readlink', '/proc/self/ns/net']).trim()).toBe(netA);
+      expect(once(['--pod', 'alpha'], 'readlink /proc/self/ns/pid')).not.toBe(pidRef);
+    } finally {
+      t(['rm', '-f', 'pidref']);
+    }
     const [hostC, utsC, ipcC, netC] = ns([]);
     expect(hostC).not.toBe('alpha');
     expect([utsC, ipcC, netC].some((x, i) => x === [utsA, ipcA, netA][i])).toBe(false);
