@@ -85,8 +85,11 @@ describe('units', () => {
       startTimeout: 30,
     }, syntax);
     expect(u.name).toBe('app_web.service');
-    expect(u.text.startsWith('[Unit]\n')).toBe(true);
-    expect(u.text).toContain('Wants=network-online.target a.service\nAfter=network-online.target b.service\nRequires=c.service\n');
+    // Podman 4's --no-header keeps the unit's name; the dependencies get a block of their own.
+    expect(u.text.startsWith('# app_web.service\n\n[Unit]\n')).toBe(true);
+    expect(u.text).toContain(
+      'Wants=network-online.target\nAfter=network-online.target\nRequiresMountsFor=%t/tspod\n\n# User-defined dependencies\nWants=a.service\nAfter=b.service\nRequires=c.service\n\n[Service]\n',
+    );
     expect(u.text).toContain('Environment=FOO="bar baz"\n');
     expect(u.text).toContain('TimeoutStartSec=30\n');
   });
