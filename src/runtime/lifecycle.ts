@@ -418,7 +418,7 @@ export async function stopContainer(store: ContainerStore, nameOrId: string, tim
 export async function removeContainer(
   store: ContainerStore,
   nameOrId: string,
-  opts: { force: boolean; volumes?: boolean },
+  opts: { force: boolean; volumes?: boolean; timeoutSecs?: number },
 ): Promise<ContainerRecord> {
   let rec = await reconcile(store, store.get(nameOrId), { save: false });
   const dependents = store.list().filter((c) => c.id !== rec.id && c.config.network === `container:${rec.id}`);
@@ -432,7 +432,8 @@ export async function removeContainer(
         { exitCode: 2 },
       );
     }
-    rec = await stopContainer(store, rec.id, 0);
+    // rm -f kills at once; rm -f -t N gives the stop signal N seconds first
+    rec = await stopContainer(store, rec.id, opts.timeoutSecs ?? 0);
   }
   teardownNetwork(store, rec.id);
   removeContainerCgroup(rec.state.cgroupPath);

@@ -123,8 +123,7 @@ export function containerUnit(c: ContainerForUnit, o: GenerateOptions, syntax: C
       ]),
     );
     lines.push(execLine('ExecStop', [[tspod, ...globals, 'stop'], ['--ignore', '-t', String(stopTimeout)], ['--cidfile=%t/%n.ctr-id']]));
-    // (Podman's ExecStopPost also passes -t to rm; tspod's rm -f kills at once, as its stop already waited.)
-    lines.push(execLine('ExecStopPost', [[tspod, ...globals, 'rm'], ['-f'], ['--ignore'], ['--cidfile=%t/%n.ctr-id']]));
+    lines.push(execLine('ExecStopPost', [[tspod, ...globals, 'rm'], ['-f'], ['--ignore', '-t', String(stopTimeout)], ['--cidfile=%t/%n.ctr-id']]));
     lines.push('Type=notify', 'NotifyAccess=all');
   } else {
     const target = execArg(ident);

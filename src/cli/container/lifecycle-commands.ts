@@ -142,8 +142,16 @@ export class RmCommand extends EachContainerCommand {
   force = Option.Boolean('-f,--force', false, { description: 'Force removal of a running container (stops it with SIGKILL)' });
   ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a container does not exist' });
   volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove anonymous volumes of the container' });
+  time = Option.String('-t,--time', { description: 'Seconds to wait for stop before killing the container (with --force)' });
 
   async execute(): Promise<number> {
+    const { TspodError } = await import('../../util/errors.js');
+    let timeoutSecs: number | undefined;
+    if (this.time !== undefined) {
+      if (!this.force) throw new TspodError('--force option must be specified to use the --time option');
+      timeoutSecs = Number(this.time);
+      if (!/^\d+$/.test(this.time)) throw new TspodError(`invalid --time "${this.time}": give a whole number of seconds`);
+    }
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     // What a container wrote in its runtime directory may belong to subordinate ids.
     await requireUserNamespace();
@@ -162,10 +170,9 @@ export class RmCommand extends EachContainerCommand {
       // podman rm alone exits 1 for a container that does not exist (2 running, 125 otherwise); -f ignores it
       if (!rec && this.force) return undefined;
       if (!rec) {
-        const { TspodError } = await import('../../util/errors.js');
         throw new TspodError(`no container with name or ID "${target}" found: no such container`, { exitCode: 1 });
       }
-      await removeContainer(store, target, { force: this.force, volumes: this.volumes });
+      await removeContainer(store, target, { force: this.force, volumes: this.volumes, timeoutSecs });
       return target;
     });
   }

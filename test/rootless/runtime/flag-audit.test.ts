@@ -1,4 +1,6 @@
 import '../../helpers/require-unprivileged.js';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, TspodSandbox } from '../../helpers/tspod.js';
@@ -132,5 +134,20 @@ describe('a container that does not exist', () => {
     expect(await t(['rm', 'nosuch'])).toMatchObject({ status: 1, stderr: missing });
     expect(await t(['rm', '-f', 'nosuch'])).toMatchObject({ status: 0, stderr: '', stdout: '' });
     expect(await t(['rm', '-i', 'nosuch'])).toMatchObject({ status: 0, stderr: '' });
+  });
+});
+
+describe('rm -f -t', () => {
+  it('gives the stop signal N seconds before the kill; plain rm -f kills at once; -t needs -f', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-rm-t-'));
+    const polite = ['busybox', 'sh', '-c', "trap 'echo term > /out/$N; exit 0' TERM; sleep 300 & wait"];
+    expect((await t(['run', '-d', '--name', 'graceful', '-e', 'N=graceful', '-v', `${out}:/out`, ...polite])).status).toBe(0);
+    expect((await t(['run', '-d', '--name', 'abrupt', '-e', 'N=abrupt', '-v', `${out}:/out`, ...polite])).status).toBe(0);
+    await sleep(300);
+    expect(await t(['rm', '-t', '5', 'graceful'])).toMatchObject({ status: 125, stderr: 'Error: --force option must be specified to use the --time option\n' });
+    expect(await t(['rm', '-f', '-t', '5', 'graceful'])).toMatchObject({ status: 0, stdout: 'graceful\n' });
+    expect(await t(['rm', '-f', 'abrupt'])).toMatchObject({ status: 0, stdout: 'abrupt\n' });
+    expect(fs.readdirSync(out)).toEqual(['graceful']);
+    fs.rmSync(out, { recursive: true, force: true });
   });
 });

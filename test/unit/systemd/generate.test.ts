@@ -56,7 +56,7 @@ describe('units', () => {
       'ExecStart=/opt/tspod/bin/tspod run \\\n\t--cidfile=%t/%n.ctr-id \\\n\t--rm \\\n\t--sdnotify=conmon \\\n\t-d \\\n\t--replace \\\n\t--name web \\\n\t--rootfs /home/u/rootfs sh -c "echo $$HOME 100%%"\n',
     );
     expect(u.text).toContain('ExecStop=/opt/tspod/bin/tspod stop \\\n\t--ignore -t 10 \\\n\t--cidfile=%t/%n.ctr-id\n');
-    expect(u.text).toContain('ExecStopPost=/opt/tspod/bin/tspod rm \\\n\t-f \\\n\t--ignore \\\n\t--cidfile=%t/%n.ctr-id\n');
+    expect(u.text).toContain('ExecStopPost=/opt/tspod/bin/tspod rm \\\n\t-f \\\n\t--ignore -t 10 \\\n\t--cidfile=%t/%n.ctr-id\n');
     expect(u.text).toMatch(/Type=notify\nNotifyAccess=all\n/);
     expect(u.text).toContain('Environment=TSPOD_SYSTEMD_UNIT=%n\n');
     expect(u.text).toContain('TimeoutStopSec=70\n');
