@@ -1,10 +1,11 @@
 // Bundles the CLI into dist/ with esbuild:
 // - dist/tspod.cjs: a tiny CommonJS entry (no ESM loader start-up for --version);
-// - dist/cli.js + chunks: the CLI as ES modules, each command's engine in a chunk
-//   loaded only when that command runs.
+// - dist/cli.cjs: the CLI in one CommonJS file, which src/entry.ts loads with a
+//   V8 code cache (src/code-cache.ts); each command's engine is evaluated only
+//   when that command runs.
 import { build } from 'esbuild';
 import fs from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { buildDefaultImage } from './default-image.mjs';
 
 const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -31,9 +32,8 @@ await build({
   format: 'cjs',
 });
 
-// Node's built-in modules reach the ESM chunks through require(), not import:
-// importing a built-in from ESM builds a facade that reads every export, which
-// loads streams, net and more that a command never uses (15-20 ms per start).
+// Node's built-in modules through require() shims, dynamic import() included:
+// code run by vm.Script (the code cache) has no module loader for import().
 const builtinsThroughRequire = {
   name: 'builtins-through-require',
   setup(b) {
@@ -41,8 +41,6 @@ const builtinsThroughRequire = {
     b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
       if (!builtins.has(name)) return undefined;
-      // A dynamic import() keeps Node's own module: it must have the named exports.
-      if (args.kind === 'dynamic-import') return { path: args.path, external: true };
       if (args.namespace === 'builtin') return { path: args.path, external: true };
       return { path: args.path, namespace: 'builtin' };
     });
@@ -55,10 +53,10 @@ await build({
   plugins: [builtinsThroughRequire],
   entryPoints: { cli: 'src/cli/main.ts' },
   outdir: staging,
-  splitting: true,
-  format: 'esm',
-  // Bundled CommonJS dependencies still call require(): give ESM chunks one.
-  banner: { js: "import { createRequire as __tspodCreateRequire } from 'node:module'; const require = __tspodCreateRequire(import.meta.url);" },
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  define: { ...common.define, 'import.meta.url': '__tspodImportMetaUrl' },
+  banner: { js: "const __tspodImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
 // `tspod __complete` (every Tab in a shell) runs from its own CommonJS bundle and
@@ -74,7 +72,7 @@ await build({
 });
 await (await import(`${staging}/complete.cjs`)).writeSpecFile();
 // clipanion's parser machines, compiled once here instead of on every run (src/cli/machine-cache.ts).
-(await import(`${staging}/cli.js`)).compileMachineCache(staging);
+createRequire(import.meta.url)(`${staging}/cli.cjs`).compileMachineCache(staging);
 
 buildDefaultImage(`${staging}/busybox-image.tar`);
 

@@ -1,8 +1,7 @@
-// tspod's entry point, bundled as CommonJS: `--version` answers before Node's
-// ESM loader or anything else is loaded (scripts call it often); every other
-// command goes on to the CLI, an ES module loaded on demand.
+// tspod's entry point, bundled as CommonJS: `--version` answers before anything
+// else is loaded (scripts call it often); every other command goes on to the
+// CLI bundle, loaded with a V8 code cache (src/code-cache.ts).
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 // Set by the bundler (scripts/build.mjs): this file only ever runs bundled.
 declare const __TSPOD_VERSION__: string;
@@ -17,13 +16,17 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     process.exitCode = status;
   });
 } else {
-  const cli = pathToFileURL(path.join(__dirname, 'cli.js')).href;
-  import(cli)
-    .then(async (mod: { main: (argv: string[]) => Promise<number> }) => {
-      process.exitCode = await mod.main(args);
-    })
-    .catch((err: unknown) => {
-      process.stderr.write(`Error: tspod failed to start: ${(err as Error)?.message ?? String(err)}; reinstall tspod\n`);
-      process.exitCode = 125;
-    });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadWithCodeCache } = require('./code-cache.js') as typeof import('./code-cache.js');
+  let loaded: ReturnType<typeof loadWithCodeCache>;
+  try {
+    loaded = loadWithCodeCache(path.join(__dirname, 'cli.cjs'), { useCache: process.env.TSPOD_NO_CODE_CACHE === undefined });
+  } catch (err) {
+    process.stderr.write(`Error: tspod failed to start: ${(err as Error)?.message ?? String(err)}; reinstall tspod\n`);
+    process.exit(125);
+  }
+  loaded.cli.main(args).then((status: number) => {
+    process.exitCode = status;
+    loaded.done();
+  });
 }

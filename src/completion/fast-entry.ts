@@ -3,20 +3,19 @@
  * (CommonJS, so no ES module loader starts) and required by src/entry.ts when
  * the first word is `__complete` or `__completeNoDesc`. The command specs come
  * from dist/completion-spec.json, which the build writes from clipanion's
- * registrations; when that file is missing or older than dist/cli.js, the specs
+ * registrations; when that file is missing or older than dist/cli.cjs, the specs
  * are derived from the CLI itself (slower) and the file is written again if
  * the installation is writable.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { defaultStorageRoot, runtimeDir } from '../util/paths.js';
 import { complete } from './engine.js';
 import { describeDirective, formatResult } from './protocol.js';
 import type { CommandSpec } from './spec.js';
 
 interface SpecFile {
-  /** dist/cli.js's size and mtime when the specs were taken from it. */
+  /** dist/cli.cjs's size and mtime when the specs were taken from it. */
   cli: { size: number; mtimeMs: number };
   specs: CommandSpec[];
 }
@@ -27,7 +26,7 @@ function distDir(): string {
 
 function cliStamp(): SpecFile['cli'] | undefined {
   try {
-    const st = fs.statSync(path.join(distDir(), 'cli.js'));
+    const st = fs.statSync(path.join(distDir(), 'cli.cjs'));
     return { size: st.size, mtimeMs: st.mtimeMs };
   } catch {
     return undefined;
@@ -47,7 +46,8 @@ function readSpecFile(): CommandSpec[] | undefined {
 
 /** Derive the specs from the bundled CLI and keep them beside it; the build calls this. */
 export async function writeSpecFile(): Promise<CommandSpec[]> {
-  const cli = (await import(pathToFileURL(path.join(distDir(), 'cli.js')).href)) as { buildCli: () => unknown };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cli = require(path.join(distDir(), 'cli.cjs')) as { buildCli: () => unknown };
   const { specFromCli } = await import('./spec.js');
   const specs = specFromCli(cli.buildCli());
   const stamp = cliStamp();
