@@ -7,6 +7,7 @@ export class ContainerInspectCommand extends TspodCommand {
 
   format = Option.String('-f,--format', { description: 'Format the output to a Go template or json' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
+  size = Option.Boolean('-s,--size', false, { description: 'Display the total file size (SizeRw, SizeRootFs)' });
   names = Option.Rest();
 
   async execute(): Promise<number> {
@@ -30,6 +31,12 @@ export class ContainerInspectCommand extends TspodCommand {
           const { bridgeNetworkSettings } = await import('../../network/bridge.js');
           const settings = bridgeNetworkSettings(this.globals.storageRoot, store, rec, attached);
           data.NetworkSettings = { ...((data.NetworkSettings as object) ?? {}), ...settings };
+        }
+        if (this.size) {
+          // The layer holds files of the container's users: read it inside the user namespace.
+          await (await import('../../rootless/userns.js')).requireUserNamespace();
+          const size = await (await import('../../runtime/container-size.js')).containerSize(this.globals.storageRoot, rec);
+          Object.assign(data, { SizeRw: size.rwSize, SizeRootFs: size.rootFsSize });
         }
         found.push(data);
       } catch (err) {

@@ -43,6 +43,13 @@ describe('ps --size', () => {
     expect((JSON.parse((await t(['ps', '-a', '--format', 'json'])).stdout) as { Size: unknown }[])[0].Size).toBeNull();
     expect((await t(['ps', '-a'])).stdout.split('\n')[0]).toMatch(/NAMES$/);
   });
+
+  it('inspect -s adds SizeRw and SizeRootFs, the same figures', async () => {
+    const ps = (JSON.parse((await t(['ps', '-a', '--size', '--format', 'json'])).stdout) as { Names: string[]; Size: { rwSize: number; rootFsSize: number } }[]).find((c) => c.Names[0] === 'big')!;
+    const [data] = JSON.parse((await t(['inspect', '-s', 'big'])).stdout) as { SizeRw: number; SizeRootFs: number }[];
+    expect(data).toMatchObject({ SizeRw: ps.Size.rwSize, SizeRootFs: ps.Size.rootFsSize });
+    expect('SizeRw' in JSON.parse((await t(['inspect', 'big'])).stdout)[0]).toBe(false);
+  });
 });
 
 describe('ps --sort', () => {
