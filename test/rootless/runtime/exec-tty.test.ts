@@ -42,4 +42,10 @@ describe('exec -t', () => {
     expect(plain.stdout).toBe('not a tty\n');
     expect(plain.status).toBe(1);
   });
+
+  it("gives the terminal to the process's user, and keeps Podman's 127/126", () => {
+    expect(sandbox.run(['exec', '-t', '-u', 'nobody', 'box', 'sh', '-c', 'stat -c %U $(tty)']).stdout).toBe('nobody\r\n');
+    expect(sandbox.run(['exec', '-t', 'box', 'nosuchcmd']).status).toBe(127);
+    expect(sandbox.run(['exec', '-t', 'box', '/etc/passwd']).status).toBe(126);
+  });
 });
