@@ -1,8 +1,6 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
-import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
-import { withLock } from '../storage/lock.js';
+import { JsonDatabase } from '../storage/json-db.js';
 import type { UserMount } from '../runtime/mount-options.js';
 import { TspodError } from '../util/errors.js';
 import { CONTAINER_NAME_RE, generateName } from '../runtime/names.js';
@@ -41,31 +39,19 @@ export const NO_SUCH_POD = 125;
 /** Pods: one JSON database, changed under a file lock and replaced atomically (like the container store). */
 export class PodStore {
   readonly dir: string;
-  private readonly dbFile: string;
-  private readonly lockFile: string;
+  private readonly db: JsonDatabase<PodDb>;
 
   constructor(readonly storageRoot: string) {
     this.dir = path.join(storageRoot, 'pods');
-    this.dbFile = path.join(this.dir, 'pods.json');
-    this.lockFile = path.join(this.dir, 'pods.lock');
+    this.db = new JsonDatabase<PodDb>(this.dir, 'pods', 'pods', 'move it aside to start afresh');
   }
 
   private read(): PodDb {
-    const db = readJsonFile<PodDb>(this.dbFile, { version: 1, pods: {} });
-    if (typeof db !== 'object' || db === null || typeof db.pods !== 'object') {
-      throw new TspodError(`the pod database ${this.dbFile} is damaged; move it aside to start afresh`);
-    }
-    return db;
+    return this.db.read();
   }
 
   mutate<T>(fn: (db: PodDb) => T): Promise<T> {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    return withLock(this.lockFile, () => {
-      const db = this.read();
-      const result = fn(db);
-      writeJsonAtomic(this.dbFile, db);
-      return result;
-    });
+    return this.db.mutate(fn);
   }
 
   list(): PodRecord[] {

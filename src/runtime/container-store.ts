@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { JsonDatabase } from '../storage/json-db.js';
 import { TspodError } from '../util/errors.js';
-import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
-import { withLock } from '../storage/lock.js';
 import type { UsernsConfig } from './id-mappings.js';
 import { CONTAINER_NAME_RE, generateName } from './names.js';
 import type { PortMapping } from '../network/ports.js';
@@ -117,35 +116,23 @@ export const NO_SUCH_CONTAINER = 125;
  */
 export class ContainerStore {
   readonly dir: string;
-  private readonly dbFile: string;
-  private readonly lockFile: string;
+  private readonly db: JsonDatabase<ContainerDb>;
 
   constructor(
     readonly storageRoot: string,
     readonly runRoot: string,
   ) {
     this.dir = path.join(storageRoot, 'containers');
-    this.dbFile = path.join(this.dir, 'containers.json');
-    this.lockFile = path.join(this.dir, 'containers.lock');
+    this.db = new JsonDatabase<ContainerDb>(this.dir, 'containers', 'containers', 'move it aside to start afresh');
   }
 
   private read(): ContainerDb {
-    const db = readJsonFile<ContainerDb>(this.dbFile, { version: 1, containers: {} });
-    if (typeof db !== 'object' || db === null || typeof db.containers !== 'object') {
-      throw new TspodError(`the container database ${this.dbFile} is damaged; move it aside to start afresh`);
-    }
-    return db;
+    return this.db.read();
   }
 
   /** Read-modify-write under the lock; fn's changes to the db are saved. */
   mutate<T>(fn: (db: ContainerDb) => T): Promise<T> {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    return withLock(this.lockFile, () => {
-      const db = this.read();
-      const result = fn(db);
-      writeJsonAtomic(this.dbFile, db);
-      return result;
-    });
+    return this.db.mutate(fn);
   }
 
   list(): ContainerRecord[] {

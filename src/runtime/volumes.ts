@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { JsonDatabase } from '../storage/json-db.js';
 import { TspodError } from '../util/errors.js';
-import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
-import { withLock } from '../storage/lock.js';
 
 /** A named volume as Podman's `volume inspect` shows it. */
 export interface VolumeRecord {
@@ -36,21 +35,15 @@ export const NO_SUCH_OBJECT = 1;
  */
 export class VolumeStore {
   readonly dir: string;
-  private readonly dbFile: string;
-  private readonly lockFile: string;
+  private readonly db: JsonDatabase<VolumeDb>;
 
   constructor(storageRoot: string) {
     this.dir = path.join(storageRoot, 'volumes');
-    this.dbFile = path.join(this.dir, 'volumes.json');
-    this.lockFile = path.join(this.dir, 'volumes.lock');
+    this.db = new JsonDatabase<VolumeDb>(this.dir, 'volumes', 'volumes', 'move it aside and recreate the volumes');
   }
 
   private read(): VolumeDb {
-    const db = readJsonFile<VolumeDb>(this.dbFile, { version: 1, volumes: {} });
-    if (typeof db !== 'object' || db === null || typeof db.volumes !== 'object') {
-      throw new TspodError(`the volume database ${this.dbFile} is damaged; move it aside and recreate the volumes`);
-    }
-    return db;
+    return this.db.read();
   }
 
   private full(rec: Omit<VolumeRecord, 'Mountpoint'>): VolumeRecord {
@@ -58,13 +51,7 @@ export class VolumeStore {
   }
 
   private mutate<T>(fn: (db: VolumeDb) => T): Promise<T> {
-    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    return withLock(this.lockFile, () => {
-      const db = this.read();
-      const result = fn(db);
-      writeJsonAtomic(this.dbFile, db);
-      return result;
-    });
+    return this.db.mutate(fn);
   }
 
   async create(opts: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; ignoreExisting?: boolean }): Promise<VolumeRecord> {
