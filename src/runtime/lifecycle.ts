@@ -383,7 +383,14 @@ export async function killContainer(store: ContainerStore, nameOrId: string, sig
 /** Stop: the stop signal, then SIGKILL after the timeout, as Podman does. */
 export async function stopContainer(store: ContainerStore, nameOrId: string, timeoutSecs?: number): Promise<ContainerRecord> {
   let rec = await reconcile(store, store.get(nameOrId));
-  if (rec.state.status !== 'running' && rec.state.status !== 'paused') return rec;
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+    // Between two runs of a restart policy: the stop still counts, so no further restart comes.
+    const policy = rec.config.restartPolicy?.name ?? 'no';
+    if (policy !== 'no' && rec.state.status === 'exited' && !rec.state.stoppedByUser) {
+      rec = await store.update(rec.id, (r) => (r.state.stoppedByUser = true));
+    }
+    return rec;
+  }
   const paused = rec.state.status === 'paused';
   // Recorded first, so the monitor's cleanup sees it and applies no restart policy.
   rec = await store.update(rec.id, (r) => (r.state.stoppedByUser = true));

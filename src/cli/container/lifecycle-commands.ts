@@ -255,7 +255,8 @@ export class ContainerCleanupCommand extends TspodCommand {
         restart = true;
       }
     });
-    // Outside the lock: start takes it again.
+    // Outside the lock: start takes it again, unless a stop came meanwhile.
+    if (restart && store.find(rec.id)?.state.stoppedByUser) restart = false;
     if (restart) await startContainer(this.globals, store, rec.id, { attach: false });
     // A pod with --exit-policy=stop stops when its last container has exited.
     else await (await import('../../pod/pods.js')).afterMemberExit(this.globals, rec);
