@@ -35,8 +35,15 @@ export function containerMatches(rec: ContainerRecord, filters: string[]): boole
         case 'network':
           // User-defined networks by name (`podman` for the default network's bridge).
           return (rec.config.networks ?? []).some((a) => a.name === v) || (v === 'podman' && rec.config.network === 'bridge');
+        case 'volume':
+          // A volume's name, or where something is mounted in the container (Podman's rule).
+          return (rec.config.mounts ?? []).some((m) => (m.kind === 'volume' && m.source === v) || m.destination === v);
+        case 'before':
+        case 'since':
+          // `ps` turns the container named into its creation time (ISO 8601) first.
+          return key === 'before' ? rec.created < v : rec.created > v;
         default:
-          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label, ancestor, pod and network`);
+          throw new TspodError(`invalid filter "${key}": container filters are id, name, status, exited, label, ancestor, volume, before, since, pod and network`);
       }
     });
     if (!ok) return false;

@@ -29,7 +29,13 @@ export class PsCommand extends TspodCommand {
     // pod=NAME filters by the pod's id, as the record keeps it.
     const { openPodStore } = await import('../../pod/pods.js');
     const pods = openPodStore(this.globals);
-    const filters = this.filters.map((f) => (f.startsWith('pod=') ? `pod=${pods.find(f.slice(4))?.id ?? f.slice(4)}` : f));
+    const store = openStore(this.globals);
+    const filters = this.filters.map((f) => {
+      if (f.startsWith('pod=')) return `pod=${pods.find(f.slice(4))?.id ?? f.slice(4)}`;
+      // before=/since= name a container: compare creation times (a missing one is an error, as in Podman)
+      const m = /^(before|since)=(.*)$/.exec(f);
+      return m ? `${m[1]}=${store.get(m[2]).created}` : f;
+    });
     recs = recs.filter((r) => containerMatches(r, filters));
     if (this.latest) recs = recs.slice(0, 1);
     if (lastN !== undefined && lastN >= 0) recs = recs.slice(0, lastN);

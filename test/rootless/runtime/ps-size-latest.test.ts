@@ -69,6 +69,21 @@ describe('ps --sort', () => {
   });
 });
 
+describe('ps --filter before/since/volume', () => {
+  it('before= and since= name a container; volume= a volume name or a mount point', async () => {
+    const names = async (...f: string[]) => (await t(['ps', '-a', '--format', '{{.Names}}', ...f.flatMap((x) => ['--filter', x])])).stdout.trim().split('\n').filter(Boolean);
+    expect(await names('before=zeta')).toEqual(['big']);
+    expect(await names('since=zeta')).toEqual(['alpha']);
+    expect(await names('since=big', 'before=alpha')).toEqual(['zeta']);
+    expect((await t(['ps', '-a', '--filter', 'before=nosuch'])).status).toBe(125);
+    expect((await t(['create', '--name', 'withvol', '-v', 'filtervol:/data', 'busybox', 'true'])).status).toBe(0);
+    expect(await names('volume=filtervol')).toEqual(['withvol']);
+    expect(await names('volume=/data')).toEqual(['withvol']);
+    expect(await names('volume=othervol')).toEqual([]);
+    expect((await t(['rm', 'withvol'])).status).toBe(0);
+  });
+});
+
 describe('--latest', () => {
   it('exec -l runs in the newest container, its first argument being the command', async () => {
     const r = await t(['exec', '-l', 'cat', '/marker']);
