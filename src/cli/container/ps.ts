@@ -11,7 +11,7 @@ export class PsCommand extends TspodCommand {
   last = Option.String('-n,--last', { description: 'Print the n last created containers (all states)' });
   noTrunc = Option.Boolean('--no-trunc', false, { description: 'Display the extended information' });
   format = Option.String('--format', { description: 'Pretty-print containers to JSON or using a Go template' });
-  filters = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (name=, id=, status=, label=, exited=)' });
+  filters = Option.Array('-f,--filter', [], { description: 'Filter output based on conditions given (name=, id=, status=, label=, exited=, ancestor=, volume=, before=, since=, pod=, network=)' });
   noheading = Option.Boolean('--noheading', false, { description: 'Do not print headers' });
   pod = Option.Boolean('-p,--pod', false, { description: 'Show the pod ID and name of each container' });
   size = Option.Boolean('-s,--size', false, { description: 'Display the total file sizes' });
