@@ -47,6 +47,8 @@ describe('-p and pasta', () => {
   });
   it('gives pasta every forwarding kind explicitly', () => {
     const args = pastaArgs('pasta', parsePublish('127.0.0.1:8080:80'), { netnsPath: '/n', pidFile: '/p' });
-    expect(args).toEqual(['pasta', '--config-net', '--quiet', '--netns', '/n', '--pid', '/p', '-t', '127.0.0.1/8080:80', '-u', 'none', '-T', 'none', '-U', 'none']);
+    expect(args).toEqual(['pasta', '--config-net', '--quiet', '--netns', '/n', '--pid', '/p', '--no-map-gw', '-t', '127.0.0.1/8080:80', '-u', 'none', '-T', 'none', '-U', 'none']);
+    // pasta:--map-gw (Podman 5's way to reach the host's loopback) only drops --no-map-gw.
+    expect(pastaArgs('pasta', [], { netnsPath: '/n', pidFile: '/p', options: ['--map-gw'] })).not.toContain('--no-map-gw');
   });
 });
