@@ -50,7 +50,8 @@ function writeCache(files: string[], data: Buffer): void {
 export function loadWithCodeCache(bundle: string, opts: { useCache: boolean }): { cli: CliModule; done: () => void } {
   const files = opts.useCache ? cacheCandidates(bundle) : [];
   const cachedData = readCache(files);
-  const source = fs.readFileSync(bundle, 'utf8');
+  // The build guarantees an ASCII bundle, and latin1 decodes it several times faster than UTF-8.
+  const source = fs.readFileSync(bundle, 'latin1');
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
   const mod = { exports: {} as CliModule };
   const compiled = script.runInThisContext() as (...args: unknown[]) => void;

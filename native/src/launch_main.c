@@ -49,6 +49,15 @@ int main(int argc, char **argv) {
     if (userns_join_if_held(uid) == 1) setenv("_TSPOD_USERNS_JOINED", "1", 1);
   }
 
+  /* Node loads NODE_EXTRA_CA_CERTS at start-up, 60 ms for a system bundle, on
+   * every command; tspod needs it only for registry TLS, where
+   * src/image/registry/tls.ts reads it from TSPOD_EXTRA_CA_CERTS. */
+  const char *extra_ca = getenv("NODE_EXTRA_CA_CERTS");
+  if (extra_ca && extra_ca[0]) {
+    setenv("TSPOD_EXTRA_CA_CERTS", extra_ca, 1);
+    unsetenv("NODE_EXTRA_CA_CERTS");
+  }
+
   const char *node = getenv("TSPOD_NODE");
   if (!node || !node[0]) node = "node";
   /* "--" ends Node's own options: Node 20 otherwise acts on an --env-file anywhere

@@ -37,10 +37,16 @@ export function writeMachineCache(outDir: string, entries: { word: string | unde
 type Node = StateMachine['nodes'][number];
 type Transition = Node['shortcuts'][number];
 type PackedTransition = [to: number, reducer?: number];
+interface PackedNode {
+  statics: Record<string, PackedTransition[]>;
+  dynamics: [test: number, to: number, reducer?: number][];
+  shortcuts: PackedTransition[];
+}
 interface PackedMachine {
   /** Tests and reducers, each once: clipanion shares one option list among hundreds of transitions. */
   values: unknown[];
-  nodes: { statics: Record<string, PackedTransition[]>; dynamics: [test: number, ...PackedTransition][]; shortcuts: PackedTransition[] }[];
+  /** Each node as its own JSON text, parsed only when the parser reaches it. */
+  nodes: string[];
 }
 
 export function packMachine(machine: StateMachine): PackedMachine {
@@ -53,24 +59,43 @@ export function packMachine(machine: StateMachine): PackedMachine {
     return i;
   };
   const pack = (t: Transition): PackedTransition => (t.reducer === undefined ? [t.to] : [t.to, intern(t.reducer)]);
-  const nodes = machine.nodes.map((node) => ({
-    statics: Object.fromEntries(Object.entries(node.statics).map(([segment, ts]) => [segment, ts.map(pack)])),
-    dynamics: node.dynamics.map(([test, t]): [number, ...PackedTransition] => [intern(test), ...pack(t)]),
-    shortcuts: node.shortcuts.map(pack),
-  }));
+  const nodes = machine.nodes.map((node) =>
+    JSON.stringify({
+      statics: Object.fromEntries(Object.entries(node.statics).map(([segment, ts]) => [segment, ts.map(pack)])),
+      dynamics: node.dynamics.map(([test, t]) => [intern(test), ...pack(t)]),
+      shortcuts: node.shortcuts.map(pack),
+    } satisfies PackedNode),
+  );
   return { values, nodes };
 }
 
+/**
+ * The machine, its nodes unpacked on first use: a command line visits a few
+ * dozen of the hundreds of states, and unpacking them all cost 30 ms of a
+ * cold start. clipanion reads the nodes only by index.
+ */
 export function unpackMachine(packed: PackedMachine): StateMachine {
   const { values } = packed;
-  const unpack = ([to, reducer]: PackedTransition): Transition =>
+  const transition = (to: number, reducer: number | undefined): Transition =>
     (reducer === undefined ? { to } : { to, reducer: values[reducer] }) as Transition;
-  return {
+  const unpackNode = (text: string): Node => {
+    const node = JSON.parse(text) as PackedNode;
     // Keys in clipanion's order (makeNode), so a machine compares equal as JSON.
-    nodes: packed.nodes.map((node) => ({
-      dynamics: node.dynamics.map(([test, ...t]) => [values[test], unpack(t)]),
-      shortcuts: node.shortcuts.map(unpack),
-      statics: Object.fromEntries(Object.entries(node.statics).map(([segment, ts]) => [segment, ts.map(unpack)])),
-    })),
-  } as StateMachine;
+    return {
+      dynamics: node.dynamics.map((d) => [values[d[0]], transition(d[1], d[2])]),
+      shortcuts: node.shortcuts.map((t) => transition(t[0], t[1])),
+      statics: Object.fromEntries(Object.entries(node.statics).map(([segment, ts]) => [segment, ts.map((t) => transition(t[0], t[1]))])),
+    } as Node;
+  };
+  const unpacked: Node[] = [];
+  const nodes = new Proxy(packed.nodes as unknown as Node[], {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && /^\d+$/.test(property)) {
+        const i = Number(property);
+        if (i < packed.nodes.length) return (unpacked[i] ??= unpackNode(packed.nodes[i]));
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  });
+  return { nodes } as StateMachine;
 }

@@ -9,7 +9,6 @@
 import { type LocalImage, ImageStore, resolveImage } from '../storage/image-store.js';
 import { TspodError } from '../util/errors.js';
 import { storeDriver } from './driver.js';
-import { pullImage } from './pull.js';
 
 export type PullPolicy = 'missing' | 'always' | 'never' | 'newer';
 
@@ -29,6 +28,8 @@ export async function ensureImage(
     throw new TspodError(`${ref}: image not known; pull it first or use --pull missing`, { exitCode: 125 });
   }
   const { driver } = storeDriver(globals);
+  // Loaded only to pull: the registry client and its TLS stack cost every `run` of a local image 10 ms.
+  const { pullImage } = await import('./pull.js');
   const r = await pullImage(ref, {
     storageRoot: globals.storageRoot,
     runRoot: globals.runRoot,

@@ -24,7 +24,7 @@ export function runInNamespace(argv: string[], ctx: GlobalContext): Promise<numb
       argv0: command[0],
       stdio: 'inherit',
       env: {
-        ...process.env,
+        ...userEnvironment(),
         // As podman unshare does: tell the command where the store is.
         CONTAINERS_GRAPHROOT: ctx.storageRoot,
         CONTAINERS_RUNROOT: ctx.runRoot,
@@ -45,4 +45,10 @@ export function runInNamespace(argv: string[], ctx: GlobalContext): Promise<numb
       resolve(signal ? 128 + (os.constants.signals[signal] ?? 0) : (code ?? ExitCode.EngineError));
     });
   });
+}
+
+/** The caller's environment as it was before the launcher set NODE_EXTRA_CA_CERTS aside. */
+function userEnvironment(): NodeJS.ProcessEnv {
+  const { TSPOD_EXTRA_CA_CERTS: extraCa, ...env } = process.env;
+  return extraCa ? { ...env, NODE_EXTRA_CA_CERTS: extraCa } : env;
 }

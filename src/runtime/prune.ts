@@ -11,10 +11,10 @@ import type { ContainerRecord } from './container-store.js';
 export function parseUntil(v: string, now = Date.now()): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const units: Record<string, number> = { h: 3.6e6, m: 6e4, s: 1e3, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
-  const dur = /^((\d+(\.\d+)?)(h|ms|m|s|us|µs|ns))+$/.test(v);
+  const dur = /^((\d+(\.\d+)?)(h|ms|m|s|us|\u00b5s|ns))+$/.test(v);
   if (dur) {
     let ms = 0;
-    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) ms += Number(m[1]) * units[m[2]!]!;
+    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|\u00b5s|ns)/g)) ms += Number(m[1]) * units[m[2]!]!;
     return now - ms;
   }
   const t = Date.parse(v);

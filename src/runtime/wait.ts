@@ -17,7 +17,7 @@ export function parseWaitConditions(values: string[]): WaitCondition[] {
 export function parseInterval(text: string): number {
   if (/^\d+$/.test(text)) return Number(text);
   const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const re = /(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/gy;
   let total = 0;
   let m: RegExpExecArray | null;
   let consumed = 0;

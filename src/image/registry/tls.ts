@@ -31,6 +31,16 @@ export interface TlsMaterial {
  */
 export function loadTlsMaterial(hostPort: string, certDirs: readonly string[] = defaultCertDirs()): TlsMaterial {
   const out: TlsMaterial = { ca: [...tls.rootCertificates], extraCaFiles: [] };
+  // The user's NODE_EXTRA_CA_CERTS, which the launcher keeps from Node's eager start-up load.
+  const userCaFile = process.env.TSPOD_EXTRA_CA_CERTS;
+  if (userCaFile) {
+    try {
+      out.ca.push(fs.readFileSync(userCaFile, 'utf8'));
+      out.extraCaFiles.push(userCaFile);
+    } catch {
+      // as Node does with an unreadable NODE_EXTRA_CA_CERTS: go on with the others
+    }
+  }
   for (const base of certDirs) {
     const dir = path.join(base, hostPort);
     let entries: string[];

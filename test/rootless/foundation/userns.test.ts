@@ -61,6 +61,11 @@ describe('rootless user namespace', () => {
     expect(missing.stderr).toBe('Error: no-such-command-here: command not found\n');
   });
 
+  it('hands the command the NODE_EXTRA_CA_CERTS the launcher kept from Node', () => {
+    const r = sandbox.run(['unshare', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS|$TSPOD_EXTRA_CA_CERTS"'], { env: { NODE_EXTRA_CA_CERTS: '/some/bundle.pem' } });
+    expect(r.stdout).toBe('/some/bundle.pem|\n');
+  });
+
   function spawnIn(cwd: string, args: string[]): Promise<{ stdout: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(TSPOD_BIN, args, { cwd, env: sandbox.env });

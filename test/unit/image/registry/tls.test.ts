@@ -44,3 +44,21 @@ describe('certs.d', () => {
     expect(() => loadTlsMaterial('host', [path.join(tmp, 'c')])).toThrow(/has no matching key/);
   });
 });
+
+describe('NODE_EXTRA_CA_CERTS, set aside by the launcher as TSPOD_EXTRA_CA_CERTS', () => {
+  it('is added to the CAs of every registry connection', () => {
+    const bundle = path.join(tmp, 'extra-ca.pem');
+    fs.writeFileSync(bundle, '-----BEGIN CERTIFICATE-----\nextra\n-----END CERTIFICATE-----\n');
+    const saved = process.env.TSPOD_EXTRA_CA_CERTS;
+    process.env.TSPOD_EXTRA_CA_CERTS = bundle;
+    try {
+      const m = loadTlsMaterial('nowhere.example:5000', [path.join(tmp, 'none')]);
+      expect(m.extraCaFiles).toEqual([bundle]);
+      expect(m.ca).toHaveLength(tls.rootCertificates.length + 1);
+      expect(m.ca.at(-1)).toContain('extra');
+    } finally {
+      if (saved === undefined) delete process.env.TSPOD_EXTRA_CA_CERTS;
+      else process.env.TSPOD_EXTRA_CA_CERTS = saved;
+    }
+  });
+});
