@@ -85,6 +85,11 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
 
 /** A local copy of the source: a file as is, stdin or a URL downloaded to a temporary file. */
 async function localSource(source: string, tmpDir: string): Promise<string> {
+  if (/^https:\/\//.test(source) && process.env.TSPOD_EXTRA_CA_CERTS) {
+    const file = path.join(tmpDir, 'download');
+    await downloadWithUserCas(source, file);
+    return file;
+  }
   if (/^https?:\/\//.test(source)) {
     const res = await fetch(source).catch((err: Error) => {
       throw new TspodError(`cannot download ${source}: ${err.message}`);
@@ -101,6 +106,29 @@ async function localSource(source: string, tmpDir: string): Promise<string> {
   }
   if (!fs.existsSync(source)) throw new TspodError(`cannot import ${source}: no such file; give a tarball, - for stdin, or a URL`);
   return source;
+}
+
+/**
+ * An https download trusting the user's NODE_EXTRA_CA_CERTS too, which the
+ * launcher keeps from Node (fetch knows only the built-in roots then).
+ */
+async function downloadWithUserCas(url: string, file: string, redirects = 5): Promise<void> {
+  const https = await import('node:https');
+  const tls = await import('node:tls');
+  const ca = [...tls.rootCertificates, fs.readFileSync(process.env.TSPOD_EXTRA_CA_CERTS!, 'utf8')];
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    https.get(url, { ca }, resolve).on('error', (err) => reject(new TspodError(`cannot download ${url}: ${err.message}`)));
+  });
+  const status = res.statusCode ?? 0;
+  if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
+    res.resume();
+    return downloadWithUserCas(new URL(res.headers.location, url).href, file, redirects - 1);
+  }
+  if (status !== 200) {
+    res.resume();
+    throw new TspodError(`cannot download ${url}: HTTP ${status}`);
+  }
+  await pipeline(res, fs.createWriteStream(file));
 }
 
 async function* plainLayer(file: string): AsyncGenerator<Uint8Array> {

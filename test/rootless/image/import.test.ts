@@ -47,3 +47,39 @@ describe('tspod import', () => {
     expect(missing.stderr).toBe('Error: cannot import /no/such.tar: no such file; give a tarball, - for stdin, or a URL\n');
   });
 });
+
+describe('tspod import URL', () => {
+  it('downloads over http and https (following a redirect), trusting NODE_EXTRA_CA_CERTS for https', async () => {
+    const { makeTlsMaterial } = await import('../../helpers/registry-server.js');
+    const http = await import('node:http');
+    const https = await import('node:https');
+    const tlsm = makeTlsMaterial(path.join(sandbox.home, 'tls'));
+    const serve = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      if (req.url === '/moved') return void res.writeHead(302, { location: '/rootfs.tar.gz' }).end();
+      if (req.url !== '/rootfs.tar.gz') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/gzip' });
+      fs.createReadStream(tarball).pipe(res);
+    };
+    const plain = http.createServer(serve);
+    const secure = https.createServer({ cert: fs.readFileSync(tlsm.cert), key: fs.readFileSync(tlsm.key) }, serve);
+    const listen = (s: import('node:net').Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as import('node:net').AddressInfo).port)));
+    const [plainPort, securePort] = [await listen(plain), await listen(secure)];
+    try {
+      const viaHttp = await sandbox.runAsync(['import', `http://127.0.0.1:${plainPort}/rootfs.tar.gz`, 'fromhttp']);
+      expect(viaHttp.stderr).toBe('');
+      expect(viaHttp.status).toBe(0);
+      const untrusted = await sandbox.runAsync(['import', `https://localhost:${securePort}/moved`, 'fromhttps']);
+      expect(untrusted.status).toBe(125);
+      expect(untrusted.stderr).toMatch(/^Error: cannot download https:\/\/localhost:\d+\/moved: .+\n$/);
+      const trusted = await sandbox.runAsync(['import', `https://localhost:${securePort}/moved`, 'fromhttps'], { env: { NODE_EXTRA_CA_CERTS: tlsm.caCert } });
+      expect(trusted.stderr).toBe('');
+      expect(trusted.status).toBe(0);
+      expect((await sandbox.runAsync(['run', '--rm', 'fromhttps', 'cat', '/etc/hostname'])).status).toBe(0);
+      const missing = await sandbox.runAsync(['import', `https://localhost:${securePort}/none`, 'x'], { env: { NODE_EXTRA_CA_CERTS: tlsm.caCert } });
+      expect(missing.stderr).toBe(`Error: cannot download https://localhost:${securePort}/none: HTTP 404\n`);
+    } finally {
+      plain.close();
+      secure.close();
+    }
+  });
+});
