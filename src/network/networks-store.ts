@@ -5,6 +5,7 @@ import path from 'node:path';
 import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
 import { TspodError } from '../util/errors.js';
+import { labelMatches, matchesFilters } from '../util/filters.js';
 
 /** A network as Podman's `network inspect` shows it (netavark's JSON shape). */
 export interface NetworkRecord {
@@ -205,31 +206,18 @@ export class NetworkStore {
 
 /** `network ls --filter`: name= (regexp), id=, label=, driver=; different keys must all match. */
 export function networkMatches(n: NetworkRecord, filters: string[]): boolean {
-  const byKey = new Map<string, string[]>();
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw new TspodError(`invalid filter "${f}": expected KEY=VALUE`);
-    byKey.set(f.slice(0, eq), [...(byKey.get(f.slice(0, eq)) ?? []), f.slice(eq + 1)]);
-  }
-  for (const [key, values] of byKey) {
-    const ok = values.some((v) => {
-      switch (key) {
-        case 'name':
-          return new RegExp(v).test(n.name);
-        case 'id':
-          return n.id.startsWith(v);
-        case 'driver':
-          return n.driver === v;
-        case 'label': {
-          const eq = v.indexOf('=');
-          const labels = n.labels ?? {};
-          return eq < 0 ? v in labels : labels[v.slice(0, eq)] === v.slice(eq + 1);
-        }
-        default:
-          throw new TspodError(`invalid filter "${key}": network filters are name, id, label and driver`);
-      }
-    });
-    if (!ok) return false;
-  }
-  return true;
+  return matchesFilters(filters, (key, v) => {
+    switch (key) {
+      case 'name':
+        return new RegExp(v).test(n.name);
+      case 'id':
+        return n.id.startsWith(v);
+      case 'driver':
+        return n.driver === v;
+      case 'label':
+        return labelMatches(n.labels ?? {}, v);
+      default:
+        throw new TspodError(`invalid filter "${key}": network filters are name, id, label and driver`);
+    }
+  });
 }
