@@ -60,11 +60,6 @@ await build({
   banner: { js: "const __tspodImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
-// src/code-cache.ts reads the bundle as latin1, several times faster than UTF-8
-// for 1.3 MB: that is right only while every byte is ASCII (charset above).
-if (/[^\x00-\x7f]/.test(fs.readFileSync(`${staging}/cli.cjs`, 'latin1'))) {
-  throw new Error('dist/cli.cjs has non-ASCII bytes (a regular expression literal?); write them as \\u escapes');
-}
 
 // `tspod __complete` (every Tab in a shell) runs from its own CommonJS bundle and
 // reads the command specs from JSON (written here) instead of building clipanion's
@@ -77,6 +72,13 @@ await build({
   format: 'cjs',
   logOverride: { 'empty-import-meta': 'silent' },
 });
+// src/code-cache.ts reads the bundles as latin1, faster than UTF-8 for 1.3 MB:
+// right only while every byte is ASCII (charset above).
+for (const bundle of ['cli.cjs', 'complete.cjs']) {
+  if (/[^\x00-\x7f]/.test(fs.readFileSync(`${staging}/${bundle}`, 'latin1'))) {
+    throw new Error(`dist/${bundle} has non-ASCII bytes (a regular expression literal?); write them as \\u escapes`);
+  }
+}
 await (await import(`${staging}/complete.cjs`)).writeSpecFile();
 // clipanion's parser machines, compiled once here instead of on every run (src/cli/machine-cache.ts).
 createRequire(import.meta.url)(`${staging}/cli.cjs`).compileMachineCache(staging);

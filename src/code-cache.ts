@@ -47,13 +47,13 @@ function writeCache(files: string[], data: Buffer): void {
  * The CLI module from `bundle`, and a function to call when the command is
  * done, which saves a code cache if there was none or V8 refused it.
  */
-export function loadWithCodeCache(bundle: string, opts: { useCache: boolean }): { cli: CliModule; done: () => void } {
+export function loadWithCodeCache<M = CliModule>(bundle: string, opts: { useCache: boolean }): { cli: M; done: () => void } {
   const files = opts.useCache ? cacheCandidates(bundle) : [];
   const cachedData = readCache(files);
   // The build guarantees an ASCII bundle, and latin1 decodes it several times faster than UTF-8.
   const source = fs.readFileSync(bundle, 'latin1');
   const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
-  const mod = { exports: {} as CliModule };
+  const mod = { exports: {} as M };
   const compiled = script.runInThisContext() as (...args: unknown[]) => void;
   compiled.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
   const done = () => {

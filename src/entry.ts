@@ -12,13 +12,18 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
 } else if (args[0] === '__complete' || args[0] === '__completeNoDesc') {
   // Shell completion runs on every Tab: its own small bundle, specs read from JSON (src/completion/fast-entry.ts).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require(path.join(__dirname, 'complete.cjs')) as { run: (a: string[]) => Promise<number> }).run(args).then((status) => {
+  const { loadWithCodeCache } = require('./code-cache.js') as typeof import('./code-cache.js');
+  const loaded = loadWithCodeCache<{ run: (a: string[]) => Promise<number> }>(path.join(__dirname, 'complete.cjs'), {
+    useCache: process.env.TSPOD_NO_CODE_CACHE === undefined,
+  });
+  loaded.cli.run(args).then((status) => {
     process.exitCode = status;
+    loaded.done();
   });
 } else {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadWithCodeCache } = require('./code-cache.js') as typeof import('./code-cache.js');
-  let loaded: ReturnType<typeof loadWithCodeCache>;
+  let loaded: { cli: { main: (argv: string[]) => Promise<number> }; done: () => void };
   try {
     loaded = loadWithCodeCache(path.join(__dirname, 'cli.cjs'), { useCache: process.env.TSPOD_NO_CODE_CACHE === undefined });
   } catch (err) {
