@@ -22,7 +22,8 @@
         "src/mounts.c",
         "src/monitor.c",
         "src/exec.c",
-        "src/portfwd.c"
+        "src/portfwd.c",
+        "src/netpool.c"
       ],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     },

@@ -9,12 +9,15 @@
  *   tspod-launch --exec             run a process in a running container (same)
  *   tspod-launch --portfwd ...      published ports of a container on a user
  *                                   network (portfwd.c)
+ *   tspod-launch --netpool ...      a pre-started pasta for the next container
+ *                                   (netpool.c)
  *
  * Node is multithreaded and can never setns into a user namespace itself, so the
  * join happens here, before Node starts. TypeScript decides; this carries out. */
 #define _GNU_SOURCE
 #include "exec.h"
 #include "monitor.h"
+#include "netpool.h"
 #include "portfwd.h"
 #include "userns.h"
 
@@ -35,6 +38,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "--monitor") == 0) return monitor_main();
   if (argc >= 2 && strcmp(argv[1], "--exec") == 0) return exec_main();
   if (argc >= 2 && strcmp(argv[1], "--portfwd") == 0) return portfwd_main(argc, argv);
+  if (argc >= 2 && strcmp(argv[1], "--netpool") == 0) return netpool_main(argc, argv);
   if (argc < 2) {
     fprintf(stderr, "Error: tspod-launch needs the path of tspod's JavaScript entry point; run tspod instead.\n");
     return 125;
