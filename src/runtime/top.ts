@@ -157,6 +157,8 @@ interface Descriptor {
 interface Context {
   uptimeTicks: number;
   now: number;
+  /** psgo's elapsed time of a process: now (ns) minus boot time (whole seconds, /proc/stat btime) plus its start ticks */
+  elapsedNs: (p: ProcInfo) => number;
   userName: (uid: number) => string;
   groupName: (gid: number) => string;
   hostUid: (uid: number) => number;
@@ -174,6 +176,15 @@ function tty(nr: number): string {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
+/** psgo's CPU time: utime + stime in whole seconds (Podman prints 0s, 1s, 1m5s, never 330ms). */
+const cpuSeconds = (p: ProcInfo) => Math.floor(p.cpuTicks / CLK_TCK);
+
+/** The boot time in whole seconds, as psgo reads it. */
+function bootTimeSeconds(): number {
+  const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
 const DESCRIPTORS: Record<string, Descriptor> = {
   args: { header: 'COMMAND', value: (p) => p.args },
   capamb: { header: 'AMBIENT CAPS', value: (p) => capList(p.caps.CapAmb) },
@@ -182,7 +193,7 @@ const DESCRIPTORS: Record<string, Descriptor> = {
   capinh: { header: 'INHERITED CAPS', value: (p) => capList(p.caps.CapInh) },
   capprm: { header: 'PERMITTED CAPS', value: (p) => capList(p.caps.CapPrm) },
   comm: { header: 'COMMAND', value: (p) => p.comm },
-  etime: { header: 'ELAPSED', value: (p, c) => goDuration(((c.uptimeTicks - p.startTicks) / CLK_TCK) * 1e9) },
+  etime: { header: 'ELAPSED', value: (p, c) => goDuration(c.elapsedNs(p)) },
   group: { header: 'GROUP', value: (p, c) => c.groupName(p.gid) },
   groups: { header: 'GROUPS', value: (p, c) => p.groups.map(c.groupName).join(',') },
   hgroup: { header: 'HGROUP', value: (p, c) => String(c.hostGid(p.gid)) },
@@ -194,8 +205,9 @@ const DESCRIPTORS: Record<string, Descriptor> = {
   pcpu: {
     header: '%CPU',
     value: (p, c) => {
-      const elapsed = c.uptimeTicks - p.startTicks;
-      return (elapsed > 0 ? (p.cpuTicks / elapsed) * 100 : 0).toFixed(3);
+      // psgo's: whole CPU seconds over the elapsed time (0.000 for a process under a second of CPU).
+      const elapsed = c.elapsedNs(p);
+      return (elapsed > 0 ? ((cpuSeconds(p) * 1e9) / elapsed) * 100 : 0).toFixed(3);
     },
   },
   pgid: { header: 'PGID', value: (p) => String(p.pgid) },
@@ -214,7 +226,7 @@ const DESCRIPTORS: Record<string, Descriptor> = {
       return `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())} +0000 UTC`;
     },
   },
-  time: { header: 'TIME', value: (p) => goDuration((p.cpuTicks / CLK_TCK) * 1e9) },
+  time: { header: 'TIME', value: (p) => goDuration(cpuSeconds(p) * 1e9) },
   tty: { header: 'TTY', value: (p) => tty(p.ttyNr) },
   user: { header: 'USER', value: (p, c) => c.userName(p.uid) },
   vsz: { header: 'VSZ', value: (p) => String(p.vszKb) },
@@ -273,9 +285,14 @@ export function topTable(initPid: number, descriptors: string[]): string {
   const groups = parseGroup(readIn('/etc/group'));
   root.close();
   const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const btime = bootTimeSeconds();
+  // Now in nanoseconds (to the microsecond Node gives): Podman's ELAPSED is time.Since(start), to the nanosecond.
+  // (BigInt: nanoseconds since 1970 are beyond a double's exact integers)
+  const nowNs = BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n + BigInt(Math.round(performance.now() * 1e6));
   const ctx: Context = {
     uptimeTicks: uptime * CLK_TCK,
     now: Date.now(),
+    elapsedNs: (p) => Number(nowNs - BigInt(btime) * 1_000_000_000n - BigInt(p.startTicks) * BigInt(1e9 / CLK_TCK)),
     userName: (uid) => passwd.find((p) => p.uid === uid)?.name ?? String(uid),
     groupName: (gid) => groups.find((g) => g.gid === gid)?.name ?? String(gid),
     hostUid: idMapper('/proc/self/uid_map'),
