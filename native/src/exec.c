@@ -49,9 +49,54 @@ static void forward_signal(int sig) {
   if (target > 0) kill(target, sig);
 }
 
+/* ---- detach keys (exec --detach-keys), watched on our stdin with -it, as the monitor does for run -it ---- */
+static unsigned char detach_keys[32];
+static size_t detach_len, detach_matched;
+
+/* Copy typed bytes to `out`, holding back a partial detach sequence; 1 when the whole sequence was typed. */
+static int filter_detach(const unsigned char *in, size_t n, unsigned char *out, size_t *olen) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (detach_len && in[i] == detach_keys[detach_matched]) {
+      if (++detach_matched == detach_len) { *olen = o; return 1; }
+      continue;
+    }
+    /* A broken sequence: what was held back was typed for the process. */
+    if (detach_matched) { memcpy(out + o, detach_keys, detach_matched); o += detach_matched; detach_matched = 0; }
+    if (detach_len && in[i] == detach_keys[0]) {
+      detach_matched = 1;
+      if (detach_len == 1) { *olen = o; return 1; }
+      continue;
+    }
+    out[o++] = in[i];
+  }
+  *olen = o;
+  return 0;
+}
+
+static void ignore_signal(int sig) { (void)sig; }
+
+/* The user typed the detach keys: the CLI goes, we stay and hold the terminal until
+ * the process ends (closing the master would hang it up), as Podman's exec session goes on. */
+static void detach_session(void) {
+  emit("{\"event\":\"detached\"}\n");
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) {
+    dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2);
+    dup2(devnull, EVENT_FD); /* no more events: the CLI is gone */
+    if (devnull > EVENT_FD) close(devnull);
+  }
+  setsid();
+  struct sigaction sa = {0};
+  sa.sa_handler = ignore_signal;
+  int quiet[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+  for (size_t i = 0; i < sizeof quiet / sizeof *quiet; i++) sigaction(quiet[i], &sa, NULL);
+}
+
 /* exec -t: copy between our stdio and the terminal's master until the process
- * exits and its output is read; our own terminal goes raw meanwhile. */
-static int relay_terminal(pid_t child, int interactive) {
+ * exits and its output is read; our own terminal goes raw meanwhile. Sets
+ * *detached when the user typed the detach keys. */
+static int relay_terminal(pid_t child, int interactive, int *detached) {
   struct termios saved;
   int raw = interactive && isatty(0) && tcgetattr(0, &saved) == 0;
   if (raw) {
@@ -61,6 +106,7 @@ static int relay_terminal(pid_t child, int interactive) {
   }
   int status = 0, exited = 0, in_open = interactive, master_open = 1;
   char buf[8192];
+  unsigned char pass[sizeof buf + sizeof detach_keys];
   while (master_open) {
     struct pollfd fds[2] = {{tty_master, POLLIN, 0}, {0, POLLIN, 0}};
     int n = poll(fds, in_open ? 2 : 1, exited ? 0 : 100);
@@ -72,9 +118,21 @@ static int relay_terminal(pid_t child, int interactive) {
     }
     if (in_open && n > 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t r = read(0, buf, sizeof buf);
-      if (r > 0) write_all(tty_master, buf, (size_t)r);
-      else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+      if (r > 0) {
+        size_t len;
+        int detach = filter_detach((unsigned char *)buf, (size_t)r, pass, &len);
+        write_all(tty_master, pass, len);
+        if (detach) {
+          if (raw) tcsetattr(0, TCSANOW, &saved);
+          raw = 0;
+          in_open = 0;
+          *detached = 1;
+          detach_session();
+        }
+      } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
         in_open = 0;
+        if (detach_matched) write_all(tty_master, detach_keys, detach_matched);
+        detach_matched = 0;
         char eot = 4; /* end of input: ^D on the terminal, as a user would type it */
         write_all(tty_master, &eot, 1);
       }
@@ -144,6 +202,9 @@ int exec_main(void) {
   if (pipe2(error_pipe, O_CLOEXEC) < 0) { emit_error(125, "pipe failed"); return 125; }
   /* -t: a terminal from the container's devpts (its mount namespace is ours now). */
   int terminal = json_get_bool(cfg, "terminal", 0);
+  const json_value *keys = json_get(cfg, "detachKeys");
+  for (size_t i = 0; keys && keys->type == JSON_ARRAY && i < keys->count && i < sizeof detach_keys; i++)
+    detach_keys[detach_len++] = (unsigned char)keys->items[i]->number;
   if (terminal) {
     tty_master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (tty_master < 0 || grantpt(tty_master) < 0 || unlockpt(tty_master) < 0) { emit_error(125, "cannot allocate a terminal"); return 125; }
@@ -195,13 +256,14 @@ int exec_main(void) {
   char line[128];
   snprintf(line, sizeof line, "{\"event\":\"started\",\"pid\":%d,\"monitorPid\":%d}\n", (int)child, (int)getpid());
   emit(line);
-  if (terminal) status = relay_terminal(child, json_get_bool(cfg, "interactive", 0));
+  int detached = 0;
+  if (terminal) status = relay_terminal(child, json_get_bool(cfg, "interactive", 0), &detached);
   else while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) { emit_error(125, "lost the exec'd process"); return 125; }
   }
   code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   snprintf(line, sizeof line, "{\"event\":\"exited\",\"exitCode\":%d}\n", code);
-  emit(line);
+  if (!detached) emit(line);
   json_free(cfg);
   return code;
 }

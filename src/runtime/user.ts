@@ -39,14 +39,26 @@ export function parseGroup(text: string): GroupEntry[] {
   });
 }
 
+/** Where the user's names come from, and for which kind of process. */
+export interface ResolveUserOptions {
+  /** `exec`: supplementary groups as Podman gives an exec session (only the groups listing the user) */
+  exec?: boolean;
+  /** /etc/passwd and /etc/group as the container sees them, when not the root filesystem's own (keep-id adds an entry) */
+  passwd?: string;
+  group?: string;
+}
+
 /**
  * `--user` as Docker defines it: `user`, `uid`, `user:group`, `uid:gid`; names
  * come from the image's /etc/passwd and /etc/group, supplementary groups from
  * /etc/group membership. A numeric uid absent from /etc/passwd is allowed.
+ * Supplementary groups as Podman 4.3 sets them: for a container's process, none
+ * without a user, else the primary group plus (without `:group`) every group that
+ * lists the user; for `exec`, only the groups that list the user (none with `:group`).
  */
-export function resolveUser(spec: string | undefined, rootfs: string): ResolvedUser {
-  const passwd = parsePasswd(readInRoot(rootfs, 'etc/passwd') ?? '');
-  const groups = parseGroup(readInRoot(rootfs, 'etc/group') ?? '');
+export function resolveUser(spec: string | undefined, rootfs: string, opts: ResolveUserOptions = {}): ResolvedUser {
+  const passwd = parsePasswd(opts.passwd ?? readInRoot(rootfs, 'etc/passwd') ?? '');
+  const groups = parseGroup(opts.group ?? readInRoot(rootfs, 'etc/group') ?? '');
   const [userPart, groupPart] = (spec ?? '').split(':', 2);
   let uid = 0;
   let gid: number | undefined;
@@ -77,8 +89,9 @@ export function resolveUser(spec: string | undefined, rootfs: string): ResolvedU
       gid = g.gid;
     }
   }
-  // As Docker does: the primary group, then every group that lists the user.
   const primary = gid ?? 0;
-  const members = groupPart === undefined && name ? groups.filter((g) => g.members.includes(name!) && g.gid !== primary).map((g) => g.gid) : [];
-  return { uid, gid: primary, additionalGids: [primary, ...members], home };
+  const listing = groupPart === undefined && name ? groups.filter((g) => g.members.includes(name!)).map((g) => g.gid) : [];
+  if (opts.exec) return { uid, gid: primary, additionalGids: [...new Set(listing)], home };
+  if (!spec) return { uid, gid: primary, additionalGids: [], home };
+  return { uid, gid: primary, additionalGids: [...new Set([primary, ...listing])], home };
 }

@@ -49,6 +49,16 @@ export function keepIdEtcMounts(runDir: string, rootfs: string, userns: UsernsCo
   return out;
 }
 
+/** The /etc/passwd and /etc/group that keep-id's mounts put in place of the image's, for resolving names. */
+export function etcOverrides(mounts: MountSpec[]): { passwd?: string; group?: string } {
+  const out: { passwd?: string; group?: string } = {};
+  for (const m of mounts) {
+    if (m.destination === '/etc/passwd' && m.source) out.passwd = fs.readFileSync(m.source, 'utf8');
+    if (m.destination === '/etc/group' && m.source) out.group = fs.readFileSync(m.source, 'utf8');
+  }
+  return out;
+}
+
 /** Whether gid `gid` exists inside the container (devpts gives new terminals gid 5 only then). */
 export function containerGidMapped(userns: UsernsConfig, gid: number): boolean {
   return hostIdOf(gid, userns.gidMap) !== undefined;

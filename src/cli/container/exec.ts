@@ -18,10 +18,13 @@ export class ExecCommand extends TspodCommand {
   workdir = Option.String('-w,--workdir', { description: 'Working directory inside the container' });
   privileged = Option.Boolean('--privileged', false, { description: 'Give the process extended Linux capabilities' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod knows of' });
+  detachKeys = Option.String('--detach-keys', { description: 'Key sequence that detaches from an -it session, leaving it running (default ctrl-p,ctrl-q; "" disables)' });
   container = Option.String({ name: 'CONTAINER' });
   command = Option.Proxy({ name: 'COMMAND' });
 
   async execute(): Promise<number> {
+    // Checked before anything runs.
+    if (this.detachKeys !== undefined) (await import('../../runtime/detach-keys.js')).parseDetachKeys(this.detachKeys);
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
     const { execInContainer } = await import('../../runtime/exec.js');
@@ -47,6 +50,7 @@ export class ExecCommand extends TspodCommand {
       interactive: this.interactive,
       tty: this.tty,
       privileged: this.privileged,
+      ...(this.detachKeys !== undefined ? { detachKeys: this.detachKeys } : {}),
     });
   }
 }
