@@ -14,6 +14,12 @@ export interface NativeAddon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number];
+  /** posix_spawn (no fork of Node's memory); the child's fd i is fds[i], -1 meaning /dev/null. */
+  spawnProcess(file: string, argv: string[], fds: number[], newSession: boolean): number;
+  /** waitpid(WNOHANG): null while the child runs. */
+  reapChild(pid: number): { code: number; signal: number } | null;
 }
 
 export const LOCK_SH = 1;

@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { native } from '../native/addon.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { launcherPath } from '../util/paths.js';
@@ -64,14 +66,8 @@ export interface ExecProcess {
 }
 
 function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { detach: boolean; interactive: boolean; sigProxy?: boolean }): MonitorHandle {
-  const io = opts.detach ? 'ignore' : 'inherit';
-  const child = spawn(launcherPath(), [mode], {
-    stdio: [opts.detach || !opts.interactive ? 'ignore' : 'inherit', io, io, 'pipe', 'pipe'],
-    detached: mode === '--exec' && opts.detach,
-  });
-  (child.stdio[3] as Writable).end(JSON.stringify(params));
-  const events = child.stdio[4] as Readable;
-
+  const child = spawnLauncher(mode, params, opts);
+  const events = child.events;
   let onStarted!: (v: { pid: number; monitorPid: number }) => void;
   let onStartFailed!: (e: Error) => void;
   let onExited!: (code: number) => void;
@@ -110,8 +106,7 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
       } else if (ev.event === 'detached') {
         // The monitor carries on by itself; nothing of it must keep us alive.
         cleanup();
-        events.destroy();
-        child.unref();
+        child.detach();
         onExited(DETACHED);
       }
     }
@@ -123,10 +118,7 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
   const ignoreInt = () => undefined;
   if (mode === '--exec' && opts.detach) {
     // A detached exec goes on without us: stop listening once it has started.
-    started.then(() => {
-      events.destroy();
-      child.unref();
-    }, () => undefined);
+    started.then(() => child.detach(), () => undefined);
   }
   // --sig-proxy=false: our signals are ours (a SIGINT ends the CLI, the container goes on).
   if (!opts.detach && opts.sigProxy !== false) {
@@ -141,13 +133,7 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
     process.off('SIGUSR1', endOnUsr1);
   };
 
-  child.on('error', (err) => {
-    cleanup();
-    const e = new TspodError(`cannot run tspod's launcher (${launcherPath()}): ${err.message}; reinstall tspod`);
-    onStartFailed(e);
-    onExitFailed(e);
-  });
-  child.on('close', (code, signal) => {
+  child.onClose((code, signal) => {
     cleanup();
     if (!sawStart && !failure) onStartFailed(new TspodError(`the container monitor ended before the container started (${signal ?? code})`));
     if (failure) onExitFailed(failure);
@@ -156,4 +142,76 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
     else onExitFailed(new TspodError(`the container monitor ended unexpectedly (${signal ?? `exit ${code}`})`));
   });
   return { started, exited };
+}
+
+interface LauncherChild {
+  events: net.Socket;
+  kill(sig: NodeJS.Signals): void;
+  /** Stop listening: the launcher goes on without us, and nothing of it keeps Node alive. */
+  detach(): void;
+  /** Called once, when the launcher has exited and its event pipe is closed. */
+  onClose(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+}
+
+/**
+ * The launcher as our child: fd 3 carries the parameters in, fd 4 its events out.
+ * Spawned by the addon (posix_spawn), not child_process: fork() of Node costs
+ * 10-16 ms of every `run`. Nothing here keeps Node alive once the events are
+ * destroyed: a detached monitor goes on without us.
+ */
+function spawnLauncher(mode: string, params: object, opts: { detach: boolean; interactive: boolean }): LauncherChild {
+  const addon = native();
+  const [paramsIn, paramsOut] = addon.pipe();
+  const [eventsIn, eventsOut] = addon.pipe();
+  const io = opts.detach ? -1 : undefined;
+  const stdin = opts.detach || !opts.interactive ? -1 : 0;
+  let pid: number;
+  try {
+    pid = addon.spawnProcess(launcherPath(), [launcherPath(), mode], [stdin, io ?? 1, io ?? 2, paramsIn, eventsOut], mode === '--exec' && opts.detach);
+  } catch (err) {
+    for (const fd of [paramsIn, paramsOut, eventsIn, eventsOut]) fs.closeSync(fd);
+    throw new TspodError(`cannot run tspod's launcher (${launcherPath()}): ${(err as Error).message}; reinstall tspod`);
+  }
+  // Only the child keeps these ends.
+  fs.closeSync(paramsIn);
+  fs.closeSync(eventsOut);
+  try {
+    // The launcher reads all of it before anything else: a blocking write cannot deadlock.
+    fs.writeFileSync(paramsOut, JSON.stringify(params));
+  } catch {
+    // It died first: its exit status says why, below.
+  }
+  fs.closeSync(paramsOut);
+  const events = new net.Socket({ fd: eventsIn, readable: true, writable: false });
+  let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let detached = false;
+  const reap = (): boolean => {
+    const st = addon.reapChild(pid);
+    if (!st) return false;
+    status = { code: st.signal ? null : st.code, signal: st.signal ? signalName(st.signal) : null };
+    return true;
+  };
+  return {
+    events,
+    kill: (sig) => {
+      if (!status) process.kill(pid, sig);
+    },
+    detach: () => {
+      detached = true;
+      events.destroy();
+    },
+    onClose: (fn) => {
+      events.on('close', () => {
+        if (detached) return;
+        // The pipe closes as the launcher exits (or hands the container to its daemon): wait for that exit.
+        const poll = () => (reap() ? fn(status!.code, status!.signal) : setTimeout(poll, 2));
+        poll();
+      });
+    },
+  };
+}
+
+function signalName(n: number): NodeJS.Signals | null {
+  const entry = Object.entries(os.constants.signals).find(([, v]) => v === n);
+  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
 }
