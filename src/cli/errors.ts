@@ -43,6 +43,11 @@ export function describeUsageError(error: unknown, argv: string[], groups: Set<s
   if (unknownOption) {
     return `unknown flag: ${unknownOption[1]}; run 'tspod ${argv.filter((a) => !a.startsWith('-'))[0] ?? ''} --help' to list its flags`.replace('  ', ' ');
   }
+  const invalidShort = /Invalid option name \("-([A-Za-z])([^"]*)"\)/.exec(message);
+  if (invalidShort) {
+    // pflag's words: the first letter that is no flag of this command.
+    return `unknown shorthand flag: '${invalidShort[1]}' in -${invalidShort[1]}${invalidShort[2]}; run 'tspod ${argv.filter((a) => !a.startsWith('-'))[0] ?? ''} --help' to list its flags`.replace('  ', ' ');
+  }
   const firstLine = message.split('\n').find((l) => l.trim()) ?? message;
   return `${firstLine.trim()}; run 'tspod --help' for usage`;
 }

@@ -206,6 +206,35 @@ export function compileMachineCache(outDir: string): void {
   writeMachineCache(outDir, entries);
 }
 
+/**
+ * Podman's flag parser takes a short option's value attached (`rm -t0`, `-t=0`);
+ * clipanion does not, and names the token as an invalid option. Such a token is
+ * split into option and value and the line parsed again; any other error stands.
+ */
+function processAllowingAttachedValues(cli: Cli, argv: string[], context: typeof Cli.defaultContext): ReturnType<Cli['process']> {
+  let line = argv;
+  let firstError: unknown;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    try {
+      return cli.process(line, context);
+    } catch (error) {
+      firstError ??= error;
+      const token = /^Invalid option name \("(-[A-Za-z][^"]+)"\)/.exec((error as Error)?.message ?? '')?.[1];
+      const end = line.indexOf('--');
+      const at = token === undefined ? -1 : line.indexOf(token);
+      if (at < 0 || (end >= 0 && at > end) || !shortOptionTakesValue(cli, token![1])) break;
+      line = [...line.slice(0, at), token!.slice(0, 2), token!.slice(2).replace(/^=/, ''), ...line.slice(at + 1)];
+    }
+  }
+  throw firstError;
+}
+
+/** Whether `-letter` takes a value in a command of this CLI (clipanion writes those `-t,--time #0`). */
+function shortOptionTakesValue(cli: Cli, letter: string): boolean {
+  const flag = new RegExp(`(^|,)-${letter}(,|\\s).*#`);
+  return cli.definitions().some((d) => d.options.some((o) => flag.test(o.definition)));
+}
+
 /** Parse and run one command line; returns the exit status (Podman's codes). */
 export async function main(argv: string[]): Promise<number> {
   const cli = buildCli(commandsFor(argv), readMachineCache(commandWord(argv)));
@@ -216,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let command;
   try {
-    command = cli.process(argv, context);
+    command = processAllowingAttachedValues(cli, argv, context);
   } catch (error) {
     const groups = new Set(COMMANDS.flatMap((c) => (c.paths ?? []).filter((p) => p.length > 1).map((p) => p[0])));
     process.stderr.write(`Error: ${describeUsageError(error, argv, groups)}\n`);

@@ -44,6 +44,21 @@ describe('command line skeleton', () => {
     expect(r.stderr).toContain('unknown flag: --bogus');
   });
 
+  it("takes a short option's value attached, as Podman's flag parser does, and names an unknown shorthand", () => {
+    const attached = sandbox.run(['ps', '-n1', '-a', '--format={{.ID}}']);
+    expect(attached.status, attached.stderr).toBe(0);
+    const missing = sandbox.run(['stop', '-t0', 'no-such-container']);
+    expect(missing.stderr).toContain('no container with name or ID "no-such-container" found');
+    expect(missing.status).toBe(125);
+    const unknown = sandbox.run(['rm', '-x0', 'c']);
+    expect(unknown.status).toBe(125);
+    expect(unknown.stderr.trim()).toBe("Error: unknown shorthand flag: 'x' in -x0; run 'tspod rm --help' to list its flags");
+    // A boolean short option never swallows the next word.
+    const boolean = sandbox.run(['rm', '-fz']);
+    expect(boolean.status).toBe(125);
+    expect(boolean.stderr).not.toContain('no container');
+  });
+
   it('rejects a bad --log-level value the same way', () => {
     const r = sandbox.run(['--log-level', 'loud', 'version']);
     expect(r.status).toBe(125);
