@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,7 +83,11 @@ function releaseEntry(dir: string): void {
       log.debug(`cannot unmount ${netns}: ${(err as Error).message}`);
     }
   }
-  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.rmSync(dir, { recursive: true, force: true });
+  } catch (err) {
+    log.debug(`cannot remove ${dir}: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -163,13 +166,10 @@ export function replenishPastaPool(runRoot: string, req: PoolRequest): void {
     fs.writeFileSync(path.join(entry, 'key'), req.key);
     const pause = readPauseRecord(runtimeDir());
     const args = ['--netpool', entry, String(idle), String(pause?.pid ?? 0), String(pause?.startTime ?? 0), '--'];
-    const child = spawn(launcherPath(), [...args, ...req.argv(path.join(entry, 'netns'), path.join(entry, 'pasta.pid'))], {
-      detached: true,
-      stdio: 'ignore',
-    });
-    child.on('error', (err) => log.debug(`cannot start a pooled pasta: ${err.message}`));
-    child.unref();
-    if (child.pid) fs.writeFileSync(path.join(entry, 'keeper.pid'), `${child.pid}\n`);
+    // posix_spawn from the addon: a fork of Node's memory costs this run 10-16 ms. Its own session, stdio on /dev/null.
+    const launcher = launcherPath();
+    const pid = native().spawnProcess(launcher, [launcher, ...args, ...req.argv(path.join(entry, 'netns'), path.join(entry, 'pasta.pid'))], [-1, -1, -1], true);
+    fs.writeFileSync(path.join(entry, 'keeper.pid'), `${pid}\n`);
   } catch (err) {
     log.debug(`cannot start a pooled pasta: ${(err as Error).message}`);
   }

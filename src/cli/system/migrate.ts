@@ -14,6 +14,9 @@ export class SystemMigrateCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { stopPauseProcess } = await import('../../rootless/pause.js');
     const { log } = await import('../../util/log.js');
+    // The pre-started pasta waiting for the next run goes too (it would also end with the pause process).
+    const { drainPastaPool } = await import('../../network/pasta-pool.js');
+    drainPastaPool(this.globals.runRoot);
     const stopped = await stopPauseProcess();
     log.info(stopped ? `stopped pause process ${stopped.pid}` : 'no pause process was running');
     return 0;
