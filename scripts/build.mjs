@@ -21,6 +21,11 @@ const common = {
   sourcemap: 'linked',
   legalComments: 'none',
   charset: 'ascii',
+  // Every command reads and V8 lazily parses the whole CLI bundle: without
+  // whitespace it is a quarter smaller (1.38 -> 1.0 MB). Identifiers stay as
+  // written, so stack traces read as the source and no name-keeping wrappers run.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   define: { __TSPOD_VERSION__: JSON.stringify(pkg.version) },
 };
@@ -90,15 +95,26 @@ await (await import(`${staging}/complete.cjs`)).writeSpecFile();
  */
 function memoizeToESM(file) {
   const text = fs.readFileSync(file, 'latin1');
-  const anchor = 'var __toCommonJS = ';
-  if (!text.includes('var __toESM = ')) return;
-  if (!text.includes(anchor)) throw new Error(`${file}: esbuild's __toCommonJS helper not found; update memoizeToESM`);
+  const head = /var __toESM ?= ?(?=\(mod, ?isNodeMode, ?target\) ?=> ?\()/.exec(text);
+  if (!head) {
+    if (text.includes('__toESM')) throw new Error(`${file}: esbuild's __toESM helper has a new shape; update memoizeToESM`);
+    return;
+  }
+  // The helper is `(mod, isNodeMode, target) => (...)`: wrap it up to its closing parenthesis.
+  const from = head.index + head[0].length;
+  let at = text.indexOf('=>', from) + 2;
+  while (text[at] === ' ') at++;
+  let depth = 0;
+  for (; at < text.length; at++) {
+    if (text[at] === '(') depth++;
+    else if (text[at] === ')' && --depth === 0) break;
+  }
   const memo =
-    '__toESM = ((toESM, seen = [new WeakMap(), new WeakMap()]) => (mod, isNodeMode) => {' +
+    '((toESM, seen = [new WeakMap(), new WeakMap()]) => (mod, isNodeMode) => {' +
     " if (mod == null || (typeof mod !== 'object' && typeof mod !== 'function')) return toESM(mod, isNodeMode);" +
     ' const cache = seen[isNodeMode ? 1 : 0]; let ns = cache.get(mod);' +
-    ' if (!ns) cache.set(mod, (ns = toESM(mod, isNodeMode))); return ns; })(__toESM); ';
-  fs.writeFileSync(file, text.replace(anchor, memo + anchor), 'latin1');
+    ' if (!ns) cache.set(mod, (ns = toESM(mod, isNodeMode))); return ns; })(';
+  fs.writeFileSync(file, text.slice(0, from) + memo + text.slice(from, at + 1) + ')' + text.slice(at + 1), 'latin1');
 }
 // clipanion's parser machines, compiled once here instead of on every run (src/cli/machine-cache.ts).
 createRequire(import.meta.url)(`${staging}/cli.cjs`).compileMachineCache(staging);
