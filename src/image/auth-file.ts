@@ -8,20 +8,25 @@
  *   - $XDG_CONFIG_HOME/containers/auth.json (~/.config/containers/auth.json),
  *   - $DOCKER_CONFIG/config.json or ~/.docker/config.json,
  *   - ~/.dockercfg (Docker's legacy format: registry keys only, no "auths" wrapper).
- * In each file a `credHelpers` entry for the registry comes first, then the `auths` keys from
- * the most specific (`quay.io/ns/repo`) down to the registry (`quay.io`), then keys written
- * as URLs (`https://index.docker.io/v1/`) compared by host.
+ * In each file a `credHelpers` entry for the registry comes first, then (as Docker reads it)
+ * the file's `credsStore`, then the `auths` keys from the most specific (`quay.io/ns/repo`)
+ * down to the registry (`quay.io`), then keys written as URLs (`https://index.docker.io/v1/`)
+ * compared by host. A helper that has nothing for the registry sends the search on to the
+ * next file (resolveCredentials runs it; see cred-helper.ts).
  *
  * Writing (login/logout) changes only the first file (the --authfile / $REGISTRY_AUTH_FILE
  * one, else the XDG_RUNTIME_DIR one), keeps whatever else it holds, and replaces it
- * atomically with mode 0600.
+ * atomically with mode 0600. When that file names a helper for the registry (credHelpers,
+ * else credsStore), the credentials go to the helper instead, as Podman and Docker do.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { TspodError } from '../util/errors.js';
+import { log } from '../util/log.js';
 import { hostUid } from '../util/paths.js';
+import { HelperMissingError, helperErase, helperGet, helperProgram, helperStore, type HelperCredentials } from './cred-helper.js';
 import { ImageReference, parseImageReference } from './reference.js';
 
 export interface AuthOptions {
@@ -50,11 +55,13 @@ export type Credentials =
       key: string;
     }
   | {
-      /** A `credHelpers` entry: run `docker-credential-<helper> get` for the registry. */
+      /** A `credHelpers` entry (or the file's `credsStore`): run `docker-credential-<helper> get` for the registry. */
       kind: 'helper';
       helper: string;
       registry: string;
       file: string;
+      /** credsStore: the file's default helper rather than one named for this registry. */
+      store?: true;
     };
 
 interface AuthEntry {
@@ -66,6 +73,7 @@ interface AuthEntry {
 interface AuthFileContent {
   auths?: Record<string, AuthEntry>;
   credHelpers?: Record<string, string>;
+  credsStore?: string;
   [k: string]: unknown;
 }
 
@@ -177,6 +185,8 @@ function findInFile(p: AuthPath, key: string, registry: string): Credentials | u
   const content = readAuthFile(p);
   const helper = content.credHelpers?.[registry];
   if (typeof helper === 'string' && helper !== '') return { kind: 'helper', helper, registry, file: p.path };
+  const store = content.credsStore;
+  if (typeof store === 'string' && store !== '') return { kind: 'helper', helper: store, registry, file: p.path, store: true };
   const auths = content.auths ?? {};
   const keys = p.legacyFormat ? [registry] : authKeysForKey(key);
   for (const k of keys) {
@@ -205,6 +215,41 @@ export function getCredentials(target: string | ImageReference, o: AuthOptions =
     const found = findInFile(p, key, registry);
     if (found) return found;
   }
+  return undefined;
+}
+
+/**
+ * The credentials to send for an image or registry: the first file that has them, running
+ * credential helpers on the way (one with nothing for the registry passes to the next file).
+ * A credHelpers helper that is not installed is an error; a missing credsStore helper (a
+ * Docker Desktop config copied over, say) is skipped with a warning.
+ */
+export function resolveCredentials(target: string | ImageReference, o: AuthOptions = {}): HelperCredentials | undefined {
+  const { key, registry } = lookupKey(target);
+  for (const p of authFileReadPaths(o)) {
+    const found = findInFile(p, key, registry);
+    if (!found) continue;
+    if (found.kind === 'password') {
+      return { username: found.username, password: found.password, ...(found.identityToken ? { identityToken: found.identityToken } : {}) };
+    }
+    try {
+      const c = helperGet(found.helper, registry);
+      if (c) return c;
+      log.debug(`${helperProgram(found.helper)} (from ${found.file}) has no credentials for ${registry}`);
+    } catch (err) {
+      if (!(err instanceof HelperMissingError && found.store)) throw err;
+      log.warn(`${err.message.replace(/; install it.*/, '')}; ignoring the credsStore of ${found.file}`);
+    }
+  }
+  return undefined;
+}
+
+/** The helper the write file names for a registry key (only whole registries go to helpers, as in containers/image). */
+function writeHelper(content: AuthFileContent, key: string, registry: string): { helper: string; store: boolean } | undefined {
+  if (key !== registry) return undefined;
+  const h = content.credHelpers?.[registry];
+  if (typeof h === 'string' && h !== '') return { helper: h, store: false };
+  if (typeof content.credsStore === 'string' && content.credsStore !== '') return { helper: content.credsStore, store: true };
   return undefined;
 }
 
@@ -258,9 +303,12 @@ export function setCredentials(
   const { key, registry } = parseCredentialsKey(keyArg, true);
   if (creds.username.includes(':')) throw new TspodError('the user name must not contain ":"; check the --username value');
   const { file, content } = loadForWrite(o);
-  const helper = content.credHelpers?.[key];
-  if (key === registry && typeof helper === 'string' && helper !== '') {
-    throw new TspodError(`${file} sends ${registry} credentials to the credential helper "${helper}", which tspod does not run; remove that credHelpers entry or use --authfile with another file`);
+  const helper = writeHelper(content, key, registry);
+  if (helper) {
+    helperStore(helper.helper, registry, creds);
+    // Docker keeps an empty entry naming the registry beside its credsStore.
+    if (helper.store && !content.auths?.[key]) save(file, { ...content, auths: { ...(content.auths ?? {}), [key]: {} } });
+    return `${helperProgram(helper.helper)}`;
   }
   const auths = { ...(content.auths ?? {}) };
   const entry: AuthEntry = { auth: Buffer.from(`${creds.username}:${creds.password}`, 'utf8').toString('base64') };
@@ -272,9 +320,20 @@ export function setCredentials(
 
 /** Removes the credentials stored for a key (`podman logout`); returns the file changed. */
 export function removeCredentials(keyArg: string, o: AuthOptions = {}): string {
-  const { key } = parseCredentialsKey(keyArg, true);
+  const { key, registry } = parseCredentialsKey(keyArg, true);
   const { file, content } = loadForWrite(o);
   const auths = { ...(content.auths ?? {}) };
+  const helper = writeHelper(content, key, registry);
+  if (helper) {
+    const erased = helperErase(helper.helper, registry);
+    const marker = Object.prototype.hasOwnProperty.call(auths, key);
+    if (marker) {
+      delete auths[key];
+      save(file, { ...content, auths });
+    }
+    if (!erased && !marker) throw new TspodError(`not logged into ${key}`);
+    return helperProgram(helper.helper);
+  }
   if (!Object.prototype.hasOwnProperty.call(auths, key)) {
     // Podman points at Docker's files when the credentials live there.
     const elsewhere = authFileReadPaths(o).slice(1).map((p) => ({ p, c: findInFile(p, key, key.split('/')[0]!) })).find((x) => x.c);
@@ -291,6 +350,18 @@ export function removeCredentials(keyArg: string, o: AuthOptions = {}): string {
 /** Removes every stored credential from the write file (`podman logout --all`). */
 export function removeAllCredentials(o: AuthOptions = {}): string {
   const { file, content } = loadForWrite(o);
+  // Helpers cannot list what they hold: erase what this file routes to them, quietly.
+  const routed: Array<[string, string]> = Object.entries(content.credHelpers ?? {});
+  if (typeof content.credsStore === 'string' && content.credsStore !== '') {
+    for (const k of Object.keys(content.auths ?? {})) if (!k.includes('/')) routed.push([k, content.credsStore]);
+  }
+  for (const [registry, helper] of routed) {
+    try {
+      helperErase(helper, registry);
+    } catch (err) {
+      log.debug(`logout --all: ${(err as Error).message}`);
+    }
+  }
   save(file, { ...content, auths: {}, credHelpers: content.credHelpers === undefined ? undefined : {} });
   return file;
 }

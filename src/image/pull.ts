@@ -17,7 +17,7 @@ import { LayerUnpacker, type UnpackForm } from '../storage/unpack.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { packageRoot } from '../util/paths.js';
-import { getCredentials } from './auth-file.js';
+import { resolveCredentials } from './auth-file.js';
 import { type Platform, hostPlatform } from './manifest.js';
 import { type ImageReference, parseImageReference, parseTransportReference } from './reference.js';
 import { loadRegistriesConf } from './registries-conf.js';
@@ -68,13 +68,7 @@ function credentialsFor(ref: ImageReference, opts: PullOptions): (registry: stri
       const i = opts.creds.indexOf(':');
       return i < 0 ? { username: opts.creds, password: '' } : { username: opts.creds.slice(0, i), password: opts.creds.slice(i + 1) };
     }
-    const c = getCredentials(ref, opts.authFile ? { authFile: opts.authFile } : {});
-    if (!c) return undefined;
-    if (c.kind === 'helper') {
-      log.warn(`credential helper ${c.helper} for ${c.registry} is not supported yet; pulling without credentials`);
-      return undefined;
-    }
-    return { username: c.username, password: c.password, ...(c.identityToken ? { identityToken: c.identityToken } : {}) };
+    return resolveCredentials(ref, opts.authFile ? { authFile: opts.authFile } : {});
   };
 }
 

@@ -18,10 +18,10 @@ export class LoginCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { TspodError } = await import('../../util/errors.js');
     if (this.getLogin) {
-      const { getCredentials, parseCredentialsKey } = await import('../../image/auth-file.js');
+      const { resolveCredentials, parseCredentialsKey } = await import('../../image/auth-file.js');
       const { key } = parseCredentialsKey(this.registry, true);
-      const c = getCredentials(key, this.authfile ? { authFile: this.authfile } : {});
-      if (!c || c.kind !== 'password') throw new TspodError(`not logged into ${key}`);
+      const c = resolveCredentials(key, this.authfile ? { authFile: this.authfile } : {});
+      if (!c || c.username === '') throw new TspodError(`not logged into ${key}`);
       this.out(`${c.username}\n`);
       return 0;
     }

@@ -179,8 +179,8 @@ describe('login and logout', () => {
     expect(getCredentials('a.io', opts)).toBeUndefined();
   });
 
-  it('refuses to bypass a credential helper', () => {
-    write('run/containers/auth.json', { credHelpers: { 'gcr.io': 'gcloud' } });
-    expect(() => setCredentials('gcr.io', { username: 'u', password: 'p' }, opts)).toThrow(/credential helper "gcloud"/);
+  it('sends login to the credential helper (which must exist)', () => {
+    write('run/containers/auth.json', { credHelpers: { 'gcr.io': 'tspod-no-such-helper' } });
+    expect(() => setCredentials('gcr.io', { username: 'u', password: 'p' }, opts)).toThrow(/credential helper docker-credential-tspod-no-such-helper is not installed/);
   });
 });
