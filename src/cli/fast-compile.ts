@@ -1,72 +1,8 @@
 import type { Cli } from 'clipanion';
 import * as core from 'clipanion/lib/core.js';
-import { END_OF_INPUT, NODE_INITIAL } from 'clipanion/lib/constants.js';
+import { END_OF_INPUT } from 'clipanion/lib/constants.js';
 
 type Machine = core.StateMachine;
-type Node = Machine['nodes'][number];
-
-/**
- * clipanion 3.2's simplifyMachine, with the same result in the same order, but
- * with sets instead of linear scans. The original is quadratic in the number of
- * options of a command: for `run` (about 50 options) it took 50 ms of every
- * `tspod run`. test/unit/foundation/fast-compile.test.ts checks that both give
- * the same machine for every command.
- */
-export function simplifyMachineFast(machine: Machine): void {
-  const visited = new Set<number>();
-  const visit = (index: number): void => {
-    if (visited.has(index)) return;
-    visited.add(index);
-    const node: Node = machine.nodes[index];
-    for (const transitions of Object.values(node.statics)) for (const { to } of transitions) visit(to);
-    for (const [, { to }] of node.dynamics) visit(to);
-    for (const { to } of node.shortcuts) visit(to);
-    if (node.shortcuts.length === 0) return;
-
-    const staticTargets = new Map<string, Set<number>>();
-    const staticStore = (segment: string) => {
-      let seen = staticTargets.get(segment);
-      if (!seen) {
-        if (!Object.prototype.hasOwnProperty.call(node.statics, segment)) node.statics[segment] = [];
-        seen = new Set(node.statics[segment].map(({ to }) => to));
-        staticTargets.set(segment, seen);
-      }
-      return { store: node.statics[segment], seen };
-    };
-    const dynamicTargets = new Map<unknown, Set<number>>();
-    for (const [test, { to }] of node.dynamics) {
-      if (!dynamicTargets.has(test)) dynamicTargets.set(test, new Set());
-      dynamicTargets.get(test)!.add(to);
-    }
-    const queued = new Set(node.shortcuts.map(({ to }) => to));
-    const queue = node.shortcuts;
-    for (let next = 0; next < queue.length; next++) {
-      const target = machine.nodes[queue[next].to];
-      for (const [segment, transitions] of Object.entries(target.statics)) {
-        const { store, seen } = staticStore(segment);
-        for (const transition of transitions) {
-          if (seen.has(transition.to)) continue;
-          store.push(transition);
-          seen.add(transition.to);
-        }
-      }
-      for (const [test, transition] of target.dynamics) {
-        let seen = dynamicTargets.get(test);
-        if (!seen) dynamicTargets.set(test, (seen = new Set()));
-        if (seen.has(transition.to)) continue;
-        node.dynamics.push([test, transition]);
-        seen.add(transition.to);
-      }
-      for (const transition of target.shortcuts) {
-        if (queued.has(transition.to)) continue;
-        queue.push(transition);
-        queued.add(transition.to);
-      }
-    }
-    queue.length = 0;
-  };
-  visit(NODE_INITIAL);
-}
 
 /** A command's parser builder; `context` (private in the typings) holds the command class. */
 type Builder = Pick<core.CommandBuilder<unknown>, 'compile'>;
@@ -77,7 +13,7 @@ export function machineKey(builders: Builder[]): string {
   return builders.map((b) => (contextOf(b)?.commandClass?.paths ?? []).map((p) => p.join(' ')).join(',')).join('|');
 }
 
-/** clipanion's CliBuilder.compile with simplifyMachineFast in place of simplifyMachine. */
+/** clipanion's CliBuilder.compile, the machine alone: what the build caches (compileMachineCache). */
 export function compileMachine(builders: Builder[]): { machine: Machine; contexts: unknown[] } {
   const machines: Machine[] = [];
   const contexts: unknown[] = [];
@@ -87,7 +23,7 @@ export function compileMachine(builders: Builder[]): { machine: Machine; context
     contexts.push(context);
   }
   const machine = core.makeAnyOfMachine(machines);
-  simplifyMachineFast(machine);
+  core.simplifyMachine(machine);
   return { machine, contexts };
 }
 
