@@ -11,26 +11,23 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`tspod version ${__TSPOD_VERSION__}\n`);
 } else if (args[0] === '__complete' || args[0] === '__completeNoDesc') {
   // Shell completion runs on every Tab: its own small bundle, specs read from JSON (src/completion/fast-entry.ts).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadWithCodeCache } = require('./code-cache.js') as typeof import('./code-cache.js');
-  const loaded = loadWithCodeCache<{ run: (a: string[]) => Promise<number> }>(path.join(__dirname, 'complete.cjs'), {
-    useCache: process.env.TSPOD_NO_CODE_CACHE === undefined,
-  });
-  loaded.cli.run(args).then((status) => {
-    process.exitCode = status;
-    loaded.done();
-  });
+  runBundle<{ run: (a: string[]) => Promise<number> }>('complete.cjs', (cli) => cli.run(args));
 } else {
+  runBundle<{ main: (a: string[]) => Promise<number> }>('cli.cjs', (cli) => cli.main(args));
+}
+
+/** Load a bundle beside this file with the V8 code cache, run it, and exit with its status. */
+function runBundle<T>(name: string, call: (cli: T) => Promise<number>): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadWithCodeCache } = require('./code-cache.js') as typeof import('./code-cache.js');
-  let loaded: { cli: { main: (argv: string[]) => Promise<number> }; done: () => void };
+  let loaded: { cli: T; done: () => void };
   try {
-    loaded = loadWithCodeCache(path.join(__dirname, 'cli.cjs'), { useCache: process.env.TSPOD_NO_CODE_CACHE === undefined });
+    loaded = loadWithCodeCache<T>(path.join(__dirname, name), { useCache: process.env.TSPOD_NO_CODE_CACHE === undefined });
   } catch (err) {
     process.stderr.write(`Error: tspod failed to start: ${(err as Error)?.message ?? String(err)}; reinstall tspod\n`);
     process.exit(125);
   }
-  loaded.cli.main(args).then((status: number) => {
+  call(loaded.cli).then((status) => {
     process.exitCode = status;
     loaded.done();
   });
