@@ -130,6 +130,38 @@ export async function pullImage(input: string, opts: PullOptions): Promise<PullR
   throw lastError;
 }
 
+/**
+ * `pull --all-tags`: every tag of a repository, from the tags list API, pulled one after
+ * the other (a short name means docker.io, as for Podman, without search registries).
+ * A tag or digest in the reference is refused, as Docker does.
+ */
+export async function pullAllTags(input: string, opts: PullOptions): Promise<PullResult[]> {
+  const { localTransport } = await import('./local-transports.js');
+  const local = localTransport(input);
+  if (local) throw new TspodError(`pulling all tags is not supported for ${local.transport} transport`);
+  let text = input;
+  if (/^[a-z-]+:/.test(text) && !/^[^/]*:\d/.test(text)) {
+    const t = parseTransportReference(text);
+    if (t.transport !== 'docker') throw new TspodError(`pulling all tags is not supported for ${t.transport} transport`);
+    text = text.replace(/^docker:(\/\/)?/, '');
+  }
+  const ref = parseImageReference(text);
+  if (ref.tag !== undefined || ref.digest !== undefined) {
+    throw new TspodError(`tag or digest can't be used with --all-tags/-a: give the repository alone, such as ${ref.name}`);
+  }
+  loadRegistriesConf().checkNotBlocked(ref);
+  const client = newClient(ref, opts);
+  let tags: string[];
+  try {
+    tags = await client.listTags(ref.repository);
+  } finally {
+    client.close();
+  }
+  const results: PullResult[] = [];
+  for (const tag of tags) results.push(await pullImage(`${ref.name}:${tag}`, opts));
+  return results;
+}
+
 /** Where to fetch `ref` from: registries.conf's mirrors, then its location (the reference itself without a [[registry]] table). */
 function pullSources(conf: ReturnType<typeof loadRegistriesConf>, ref: ImageReference): Array<{ ref: ImageReference; insecure: boolean }> {
   if (!conf.findRegistry(ref)) return [{ ref, insecure: conf.isInsecure(ref) }];

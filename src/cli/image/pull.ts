@@ -19,15 +19,14 @@ export class PullCommand extends TspodCommand {
   arch = Option.String('--arch', { description: 'Use ARCH instead of the architecture of the machine' });
   os = Option.String('--os', { description: 'Use OS instead of the running OS' });
   variant = Option.String('--variant', { description: 'Use VARIANT instead of the running architecture variant' });
-  allTags = Option.Boolean('-a,--all-tags', false, { description: 'Pull all tagged images in the repository (not supported yet)' });
+  allTags = Option.Boolean('-a,--all-tags', false, { description: 'All tagged images in the repository will be pulled' });
   images = Option.Rest({ required: 1 });
 
   async execute(): Promise<number> {
-    if (this.allTags) throw new TspodError('--all-tags is not supported yet; pull the tags one by one');
     const tlsVerify = parseBoolFlag(this.tlsVerify, '--tls-verify');
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
-    const { pullImage } = await import('../../image/pull.js');
+    const { pullImage, pullAllTags } = await import('../../image/pull.js');
     const { storeDriver } = await import('../../image/driver.js');
     const { hostPlatform, parsePlatform } = await import('../../image/manifest.js');
     let platform: Record<string, string> | undefined;
@@ -41,7 +40,8 @@ export class PullCommand extends TspodCommand {
     const { driver } = storeDriver(this.globals);
     const progress = !this.quiet && process.stderr.isTTY ? process.stderr : undefined;
     for (const image of this.images) {
-      const r = await pullImage(image, {
+      const pull = this.allTags ? pullAllTags : async (i: string, o: Parameters<typeof pullImage>[1]) => [await pullImage(i, o)];
+      const pulled = await pull(image, {
         storageRoot: this.globals.storageRoot,
         runRoot: this.globals.runRoot,
         driver,
@@ -52,7 +52,7 @@ export class PullCommand extends TspodCommand {
         ...(this.certDir ? { certDir: this.certDir } : {}),
         ...(progress ? { progress } : {}),
       });
-      this.out(`${r.id}\n`);
+      for (const r of pulled) this.out(`${r.id}\n`);
     }
     return 0;
   }
