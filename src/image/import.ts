@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,6 +9,7 @@ import { createHasher, decompressChunks, sniffCompression, writeTar } from '../c
 import { goArch } from '../system/info.js';
 import { normalizeName } from '../storage/image-store.js';
 import { TspodError } from '../util/errors.js';
+import { trustedCaCertificates } from '../util/trusted-cas.js';
 import type { ContainerConfig } from './manifest.js';
 import { loadArchive } from './load.js';
 
@@ -85,18 +88,9 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
 
 /** A local copy of the source: a file as is, stdin or a URL downloaded to a temporary file. */
 async function localSource(source: string, tmpDir: string): Promise<string> {
-  if (/^https:\/\//.test(source) && process.env.TSPOD_EXTRA_CA_CERTS) {
-    const file = path.join(tmpDir, 'download');
-    await downloadWithUserCas(source, file);
-    return file;
-  }
   if (/^https?:\/\//.test(source)) {
-    const res = await fetch(source).catch((err: Error) => {
-      throw new TspodError(`cannot download ${source}: ${err.message}`);
-    });
-    if (!res.ok || !res.body) throw new TspodError(`cannot download ${source}: HTTP ${res.status}`);
     const file = path.join(tmpDir, 'download');
-    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(file));
+    await download(source, file);
     return file;
   }
   if (source === '-') {
@@ -108,21 +102,18 @@ async function localSource(source: string, tmpDir: string): Promise<string> {
   return source;
 }
 
-/**
- * An https download trusting the user's NODE_EXTRA_CA_CERTS too, which the
- * launcher keeps from Node (fetch knows only the built-in roots then).
- */
-async function downloadWithUserCas(url: string, file: string, redirects = 5): Promise<void> {
-  const https = await import('node:https');
-  const tls = await import('node:tls');
-  const ca = [...tls.rootCertificates, fs.readFileSync(process.env.TSPOD_EXTRA_CA_CERTS!, 'utf8')];
-  const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-    https.get(url, { ca }, resolve).on('error', (err) => reject(new TspodError(`cannot download ${url}: ${err.message}`)));
+/** An http(s) download, redirects followed; https trusts what every tspod TLS client trusts. */
+async function download(url: string, file: string, redirects = 5): Promise<void> {
+  const get = url.startsWith('https:')
+    ? (u: string, cb: (res: http.IncomingMessage) => void) => https.get(u, { ca: trustedCaCertificates().ca }, cb)
+    : (u: string, cb: (res: http.IncomingMessage) => void) => http.get(u, cb);
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    get(url, resolve).on('error', (err) => reject(new TspodError(`cannot download ${url}: ${err.message}`)));
   });
   const status = res.statusCode ?? 0;
   if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
     res.resume();
-    return downloadWithUserCas(new URL(res.headers.location, url).href, file, redirects - 1);
+    return download(new URL(res.headers.location, url).href, file, redirects - 1);
   }
   if (status !== 200) {
     res.resume();

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { TspodError } from '../../util/errors.js';
+import { trustedCaCertificates } from '../../util/trusted-cas.js';
 
 /** The directories searched, in order (the first holding `<host[:port]>/` wins). */
 export function defaultCertDirs(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -30,17 +30,8 @@ export interface TlsMaterial {
  * directory that has a subdirectory for it. Unreadable directories are skipped.
  */
 export function loadTlsMaterial(hostPort: string, certDirs: readonly string[] = defaultCertDirs()): TlsMaterial {
-  const out: TlsMaterial = { ca: [...tls.rootCertificates], extraCaFiles: [] };
-  // The user's NODE_EXTRA_CA_CERTS, which the launcher keeps from Node's eager start-up load.
-  const userCaFile = process.env.TSPOD_EXTRA_CA_CERTS;
-  if (userCaFile) {
-    try {
-      out.ca.push(fs.readFileSync(userCaFile, 'utf8'));
-      out.extraCaFiles.push(userCaFile);
-    } catch {
-      // as Node does with an unreadable NODE_EXTRA_CA_CERTS: go on with the others
-    }
-  }
+  const trusted = trustedCaCertificates();
+  const out: TlsMaterial = { ca: trusted.ca, extraCaFiles: trusted.userCaFile ? [trusted.userCaFile] : [] };
   for (const base of certDirs) {
     const dir = path.join(base, hostPort);
     let entries: string[];
