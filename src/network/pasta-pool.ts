@@ -117,7 +117,10 @@ export function claimPooledPasta(runRoot: string, runDir: string, req: PoolReque
     } catch {
       continue; // another run took it, or it was retired
     }
-    if (pastaPid(target) && netnsMounted(target)) return { netnsPath: path.join(target, 'netns'), pidFile: path.join(target, 'pasta.pid') };
+    if (pastaPid(target) && netnsMounted(target)) {
+      log.debug(`network: the pre-started pasta ${name} from the pool`);
+      return { netnsPath: path.join(target, 'netns'), pidFile: path.join(target, 'pasta.pid') };
+    }
     releasePooledPasta(runDir);
   }
   return undefined;
