@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from './base.js';
 
@@ -25,7 +26,6 @@ export class QuadletCommand extends TspodCommand {
     const { TspodError } = await import('../util/errors.js');
     const { generate, unitDirs, writeUnits } = await import('../systemd/quadlet/generator.js');
     const { packageRoot } = await import('../util/paths.js');
-    const path = await import('node:path');
     // systemd runs generators with their -dryrun style too: accept Podman's single-dash spellings.
     if (!this.dryrun && this.outputDirs.length === 0) throw new TspodError('give an output directory, or --dryrun to print the services');
     const dirs = unitDirs({ user: this.user });

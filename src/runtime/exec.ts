@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { GlobalContext } from '../cli/context.js';
 import { TspodError } from '../util/errors.js';
 import { CAPABILITIES, resolveCapabilities } from './capabilities.js';
@@ -24,7 +25,6 @@ export interface ExecOptions {
 
 /** The container's /etc/passwd and /etc/group through its live root, resolved inside it (symlinks stay in the root). */
 async function containerEtcFiles(pid: number): Promise<{ passwd?: string; group?: string }> {
-  const fs = await import('node:fs');
   const { ContainerRoot } = await import('./container-fs.js');
   let root: InstanceType<typeof ContainerRoot>;
   try {

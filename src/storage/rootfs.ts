@@ -15,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { MNT_DETACH, native } from '../native/addon.js';
 import { TspodError, isErrno } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -73,7 +74,6 @@ export async function prepareContainerRootfs(
   let driver = opts.driver ?? store.driver();
   let mountProgram = opts.mountProgram;
   if (driver === undefined || (driver === 'overlay' && mountProgram === undefined)) {
-    const os = await import('node:os');
     const { chooseGraphDriver } = await import('./driver-probe.js');
     const probe = chooseGraphDriver(storageRoot, runRoot, os.release(), driver);
     driver = probe.driver;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 
@@ -32,8 +34,6 @@ export class CompletionCommand extends TspodCommand {
       this.out(script);
       return 0;
     }
-    const fs = await import('node:fs');
-    const path = await import('node:path');
     fs.mkdirSync(path.dirname(path.resolve(this.file)), { recursive: true });
     fs.writeFileSync(this.file, script);
     return 0;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 
@@ -43,7 +44,6 @@ export class CommitCommand extends TspodCommand {
     if (!this.quiet) process.stderr.write('Getting image source signatures\nCopying blob\nWriting manifest to image destination\n');
     if (this.iidfile) {
       const { writeFileAtomic } = await import('../../storage/atomic.js');
-      const path = await import('node:path');
       writeFileAtomic(path.resolve(this.iidfile), `sha256:${id}`, 0o644);
     }
     this.out(`${id}\n`);

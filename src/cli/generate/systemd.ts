@@ -1,3 +1,5 @@
+import path from 'node:path';
+import fs from 'node:fs';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 
@@ -52,7 +54,6 @@ export class GenerateSystemdCommand extends TspodCommand {
     if (this.root !== undefined) globalArgs.push('--root', this.globals.storageRoot);
     if (this.runroot !== undefined) globalArgs.push('--runroot', this.globals.runRoot);
     if (this.storageDriver !== undefined) globalArgs.push('--storage-driver', this.storageDriver);
-    const path = await import('node:path');
     const unit = containerUnit(
       { id: rec.id, name: rec.name, config: rec.config, runDir: store.runDir(rec.id), globalArgs },
       {
@@ -76,7 +77,6 @@ export class GenerateSystemdCommand extends TspodCommand {
       await createSyntax(),
     );
     if (this.files) {
-      const fs = await import('node:fs');
       const file = path.resolve(unit.name);
       fs.writeFileSync(file, unit.text);
       this.out(this.format === 'json' ? `${JSON.stringify({ [rec.id]: file }, null, 4)}\n` : `${file}\n`);

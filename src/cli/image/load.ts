@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 
@@ -13,7 +14,6 @@ export class LoadCommand extends TspodCommand {
     if (!this.input && process.stdin.isTTY) throw new TspodError('no archive to load: give one with -i FILE or on stdin');
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
-    const fs = await import('node:fs');
     const { loadArchive } = await import('../../image/load.js');
     const { storeDriver } = await import('../../image/driver.js');
     const { driver } = storeDriver(this.globals);

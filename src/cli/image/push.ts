@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 import { parseBoolFlag } from './pull.js';
@@ -34,7 +35,6 @@ export class PushCommand extends TspodCommand {
     });
     progress.done();
     if (this.digestfile) {
-      const fs = await import('node:fs');
       fs.writeFileSync(this.digestfile, r.digest);
     }
     return 0;
