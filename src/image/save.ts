@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { decompressChunks, writeTar, type TarWriteEntry } from '../core/index.js';
 import { compressionForMediaType } from '../core/index.js';
-import { type ImageRecord, ImageStore, splitName } from '../storage/image-store.js';
+import { type ImageRecord, ImageStore, normalizeName, splitName } from '../storage/image-store.js';
 import { TspodError } from '../util/errors.js';
 import { parseManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
@@ -229,20 +229,41 @@ function* entriesFor(store: ImageStore, images: Array<{ rec: ImageRecord; names:
   if (Object.keys(repositories).length > 0) yield fileEntry('repositories', Buffer.from(JSON.stringify(repositories)));
 }
 
-/** The images to save, with the names each is saved under (Podman: the name given when it is one, else all its names). */
+/**
+ * The images to save, with the names each is saved under (Podman: the name given when it
+ * is one, else all its names); an image asked for twice (by two of its names) is saved
+ * once with both, as Podman's multi-image docker-archive holds it.
+ */
 export function imagesToSave(store: ImageStore, refs: string[]): Array<{ rec: ImageRecord; names: string[] }> {
-  return refs.map((r) => {
+  const byId = new Map<string, { rec: ImageRecord; names: string[] }>();
+  for (const r of refs) {
     const rec = store.get(r);
     const given = rec.names.find((n) => n === r || splitName(n).repository.endsWith(`/${r.split(':')[0]}`));
-    return { rec, names: given ? [given] : rec.names };
-  });
+    const names = given ? [given] : rec.names;
+    const seen = byId.get(rec.id);
+    if (seen) seen.names.push(...names.filter((n) => !seen.names.includes(n)));
+    else byId.set(rec.id, { rec, names: [...names] });
+  }
+  return [...byId.values()];
 }
 
 /** Write the archive to `out` (a file stream or stdout). */
-export async function saveImages(storageRoot: string, refs: string[], format: ArchiveFormat, out: Writable, opts: { extraNames?: string[] } = {}): Promise<void> {
+export async function saveImages(
+  storageRoot: string,
+  refs: string[],
+  format: ArchiveFormat,
+  out: Writable,
+  opts: { extraNames?: string[]; additionalTags?: string[] } = {},
+): Promise<void> {
   const store = new ImageStore(storageRoot);
   const images = imagesToSave(store, refs);
   if (opts.extraNames && images.length === 1) images[0]!.names = [...opts.extraNames, ...images[0]!.rec.names.filter((n) => !opts.extraNames!.includes(n))];
+  // `save IMAGE NAME...` without -m: the other names tag the one image (docker-archive
+  // only; Podman ignores them for the OCI formats), normalized as `tag` does, sorted.
+  if (opts.additionalTags?.length && format === 'docker-archive' && images.length === 1) {
+    const names = new Set([...images[0]!.names, ...opts.additionalTags.map(normalizeName)]);
+    images[0]!.names = [...names].filter((n) => !n.includes('@')).sort();
+  }
   if (format === 'oci-archive' && images.length > 1) throw new TspodError('an oci-archive holds one image; save several images as a docker-archive (--multi-image-archive)');
   for await (const chunk of writeTar(entriesFor(store, images, format))) {
     if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));

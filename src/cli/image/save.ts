@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base.js';
 
@@ -14,34 +16,38 @@ export class SaveCommand extends TspodCommand {
 
   async execute(): Promise<number> {
     const { TspodError } = await import('../../util/errors.js');
+    const formats = ['docker-archive', 'oci-archive', 'oci-dir', 'docker-dir'];
+    if (!formats.includes(this.format)) {
+      throw new TspodError(`unsupported save format "${this.format}": use docker-archive, oci-archive, oci-dir or docker-dir`);
+    }
+    // As Podman: with -m every name is an image (docker-archive only); without it, the
+    // first name is the image and the others are more tags for it in a docker-archive.
+    const multi = this.multi && this.images.length > 1;
+    if (multi && this.format !== 'docker-archive') {
+      throw new TspodError(`unsupported format "${this.format}" for saving multiple images (only docker-archive)`);
+    }
+    const images = multi ? this.images : this.images.slice(0, 1);
+    const additionalTags = multi ? [] : this.images.slice(1);
     if (this.format === 'oci-dir' || this.format === 'docker-dir') {
       if (!this.output) throw new TspodError(`--format ${this.format} writes a directory: give it with -o DIR`);
-      if (this.images.length > 1) throw new TspodError(`--format ${this.format} holds one image; save several images as a docker-archive (-m)`);
       const { saveToDir } = await import('../../image/save.js');
-      await saveToDir(this.globals.storageRoot, this.images, this.format, this.output);
+      await saveToDir(this.globals.storageRoot, images, this.format, this.output);
       return 0;
-    }
-    if (this.format !== 'docker-archive' && this.format !== 'oci-archive') {
-      throw new TspodError(`unsupported save format "${this.format}": use docker-archive, oci-archive, oci-dir or docker-dir`);
     }
     if (!this.output && process.stdout.isTTY) {
       throw new TspodError('refusing to save to a terminal; use -o FILE or redirect stdout');
     }
-    if (this.images.length > 1 && !this.multi && this.format === 'oci-archive') {
-      throw new TspodError('an oci-archive holds one image; use --format docker-archive -m for several');
-    }
+    const format = this.format as 'docker-archive' | 'oci-archive';
     const { saveImages } = await import('../../image/save.js');
-    const fs = await import('node:fs');
-    const path = await import('node:path');
     if (!this.output) {
-      await saveImages(this.globals.storageRoot, this.images, this.format, process.stdout);
+      await saveImages(this.globals.storageRoot, images, format, process.stdout, { additionalTags });
       return 0;
     }
     // Write beside the target and rename: a failed save leaves no half archive.
     const tmp = path.join(path.dirname(path.resolve(this.output)), `.${path.basename(this.output)}.${process.pid}.tmp`);
     const out = fs.createWriteStream(tmp, { mode: 0o644 });
     try {
-      await saveImages(this.globals.storageRoot, this.images, this.format, out);
+      await saveImages(this.globals.storageRoot, images, format, out, { additionalTags });
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       fs.renameSync(tmp, this.output);
     } catch (err) {
