@@ -11,10 +11,13 @@
  * Used by `cp` (both directions); the same walker and writer carry tar streams
  * (`cp -` to and from standard input and output).
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TarEntry, TarWriteEntry } from '../core/tar.js';
+import { native } from '../native/addon.js';
 import { TspodError, isErrno } from '../util/errors.js';
+import { log } from '../util/log.js';
 
 /** O_PATH (x86_64 and arm64 share the value): an fd that only names a file. */
 const O_PATH = 0o10000000;
@@ -133,11 +136,42 @@ function errno(code: string, p: string): NodeJS.ErrnoException {
 /** statfs types of proc, sysfs, devpts, cgroup, cgroup2, mqueue, securityfs, debugfs, tracefs, bpf. */
 const KERNEL_FS = new Set([0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x19800202, 0x73636673, 0x64626720, 0x74726163, 0xcafe4a11]);
 
+/** Overlay's own attributes (and SELinux labels, which belong to the receiving side) are not copied. */
+const skippedXattr = (name: string) => /^(user|trusted)\.(overlay|fuseoverlayfs)\./.test(name) || name === 'security.selinux';
+
+/**
+ * A file's extended attributes, the way the kernel shows them to us (user.* and
+ * security.capability in the user namespace); none when it has none or they cannot be read.
+ */
+function readXattrs(host: string, isDir: boolean): Record<string, Buffer> | undefined {
+  // A bare /proc/self/fd/N is the magic link itself: name the directory behind it.
+  const file = isDir && !noFollow(host) ? `${host}/.` : host;
+  let names: string[];
+  try {
+    names = native().llistxattr(file);
+  } catch {
+    return undefined;
+  }
+  const out: Record<string, Buffer> = {};
+  for (const name of names) {
+    if (skippedXattr(name)) continue;
+    try {
+      const v = native().lgetxattr(file, name);
+      if (v) out[name] = v;
+    } catch {
+      // vanished or not ours to read
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 export interface WalkOptions {
   /** The archive name of the top entry ('.' for "the contents of"). */
   name: string;
   /** Leave out the top directory's own entry (copying the contents of a directory). */
   skipTop?: boolean;
+  /** Give device nodes as entries (from the host, where rootless Podman fails to make them) instead of leaving them out. */
+  devices?: boolean;
 }
 
 /**
@@ -147,13 +181,14 @@ export interface WalkOptions {
  */
 export async function* walkTree(host: string, opts: WalkOptions): AsyncGenerator<TarWriteEntry> {
   const hardlinks = new Map<string, string>();
-  yield* walk(host, opts.name, opts.skipTop ?? false, hardlinks);
+  yield* walk(host, opts.name, opts.skipTop ?? false, hardlinks, opts.devices ?? false);
 }
 
-async function* walk(host: string, name: string, skipSelf: boolean, hardlinks: Map<string, string>): AsyncGenerator<TarWriteEntry> {
+async function* walk(host: string, name: string, skipSelf: boolean, hardlinks: Map<string, string>, devices: boolean): AsyncGenerator<TarWriteEntry> {
   // lstat, except on a bare /proc/self/fd/N (itself a link to the vetted directory).
   const st = noFollow(host) ? fs.lstatSync(host) : fs.statSync(host);
-  const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+  const xattrs = st.isSymbolicLink() ? undefined : readXattrs(host, st.isDirectory());
+  const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000), ...(xattrs ? { xattrs } : {}) };
   if (st.isDirectory()) {
     if (!skipSelf) yield { header: { ...base, type: 'directory' } };
     const fd = fs.openSync(host, O_RDONLY | O_DIRECTORY | noFollow(host));
@@ -161,7 +196,7 @@ async function* walk(host: string, name: string, skipSelf: boolean, hardlinks: M
       // The kernel's file systems (proc, sysfs, devpts, cgroup, mqueue) hold no files to copy.
       if (KERNEL_FS.has(fs.statfsSync(fdPath(fd)).type)) return;
       const names = fs.readdirSync(fdPath(fd)).sort();
-      for (const n of names) yield* walk(fdPath(fd, n), name === '.' ? n : `${name}/${n}`, false, hardlinks);
+      for (const n of names) yield* walk(fdPath(fd, n), name === '.' ? n : `${name}/${n}`, false, hardlinks, devices);
     } finally {
       fs.closeSync(fd);
     }
@@ -186,7 +221,12 @@ async function* walk(host: string, name: string, skipSelf: boolean, hardlinks: M
     return;
   }
   if (st.isFIFO()) yield { header: { ...base, type: 'fifo' } };
-  // devices and sockets are not copied (as Podman's copier ignores devices)
+  if (devices && (st.isCharacterDevice() || st.isBlockDevice())) {
+    const major = Number((BigInt(st.rdev) >> 8n) & 0xfffn);
+    const minor = Number((BigInt(st.rdev) & 0xffn) | ((BigInt(st.rdev) >> 12n) & 0xfff00n));
+    yield { header: { ...base, type: st.isCharacterDevice() ? 'chardev' : 'blockdev', devmajor: major, devminor: minor } };
+  }
+  // sockets (and, out of a container, devices) are not copied, as rootless Podman's copier leaves them out
 }
 
 /** Exactly `size` bytes of an open file (zeros if it shrank meanwhile); closes it. */
@@ -229,6 +269,7 @@ interface WriteItem {
   mtime: number;
   linkname?: string;
   body?: AsyncIterable<Uint8Array> | Uint8Array | Iterable<Uint8Array>;
+  xattrs?: Record<string, Uint8Array>;
 }
 
 /**
@@ -354,12 +395,28 @@ export class TreeWriter {
             }
             this.chown(host, e);
             fs.fchmodSync(fd, e.mode & 0o7777);
+            this.setXattrs(host, rel, e);
             fs.futimesSync(fd, e.mtime, e.mtime);
           } finally {
             fs.closeSync(fd);
           }
           return;
         }
+        case 'fifo': {
+          this.clear(host, rel, false);
+          // Node has no mkfifo: mkfifo(1) makes it in the directory we pass it as its fd 3 (never through a symlink).
+          const r = spawnSync('mkfifo', ['-m', (e.mode & 0o777).toString(8), '--', fdPath(3, base)], { stdio: ['ignore', 'ignore', 'pipe', parent], encoding: 'utf8' });
+          if (r.status !== 0) throw new TspodError(`cannot create the fifo "${rel}" in ${this.opts.where}: ${(r.stderr || String(r.error)).trim()}`);
+          this.chown(host, e);
+          fs.chmodSync(host, e.mode & 0o7777);
+          this.setXattrs(host, rel, e);
+          fs.lutimesSync(host, e.mtime, e.mtime);
+          return;
+        }
+        case 'chardev':
+        case 'blockdev':
+          // As rootless Podman's copier: the user namespace may not make devices, and the copy fails.
+          throw new TspodError(`cannot create the device "${rel}" in ${this.opts.where}: operation not permitted (a rootless user namespace cannot make device nodes)`);
         case 'symlink':
           this.clear(host, rel, false);
           fs.symlinkSync(e.linkname ?? '', host);
@@ -376,7 +433,6 @@ export class TreeWriter {
           return;
         }
         default:
-          // fifos and devices cannot be made here (no mknod in the user namespace): skipped
           return;
       }
     } catch (err) {
@@ -389,7 +445,20 @@ export class TreeWriter {
     const host = fdPath(fd);
     this.chown(host, e);
     fs.chmodSync(host, e.mode & 0o7777);
+    this.setXattrs(`${host}/.`, rel, e);
     this.dirTimes.push({ rel, mtime: e.mtime });
+  }
+
+  /** Extended attributes where the kernel lets us set them (user.*, security.capability with CAP_SETFCAP); others are left out. */
+  private setXattrs(host: string, rel: string, e: WriteItem): void {
+    for (const [name, value] of Object.entries(e.xattrs ?? {})) {
+      if (skippedXattr(name)) continue;
+      try {
+        native().lsetxattr(host, name, Buffer.from(value.buffer, value.byteOffset, value.length));
+      } catch (err) {
+        log.debug(`cp: not setting ${name} on ${rel} in ${this.opts.where}: ${(err as Error).message}`);
+      }
+    }
   }
 }
 
@@ -413,6 +482,7 @@ export async function writeEntries(writer: TreeWriter, entries: AsyncIterable<Ta
       gid: h.gid ?? 0,
       mtime: Math.floor(h.mtime ?? Date.now() / 1000),
       ...(h.linkname ? { linkname: h.linkname } : {}),
+      ...(h.xattrs && Object.keys(h.xattrs).length ? { xattrs: h.xattrs } : {}),
       ...(h.type === 'file' ? { body: typeof e.body === 'function' ? e.body() : e.body } : {}),
     });
   }

@@ -82,6 +82,12 @@ async function openContainer(store: ContainerStore, nameOrId: string): Promise<C
   return { rec, root: new ContainerRoot(rootfs, mounts), owner };
 }
 
+/** A device or socket named as the source: nothing a rootless copy can carry (Podman's copier copies no items). */
+function refuseSpecial(st: fs.Stats, p: string, where: string): void {
+  const kind = st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : undefined;
+  if (kind) throw new TspodError(`cannot copy "${p}" from ${where}: it is ${kind}, which a rootless copy does not carry`);
+}
+
 const notFound = (p: string, where: string) => new TspodError(`"${p}" could not be found on ${where}: no such file or directory`);
 
 /** Resolve a container path, mapping lookup failures to Podman's message. */
@@ -152,6 +158,7 @@ export async function copy(ctx: GlobalContext, srcArg: string, destArg: string, 
     if (src.container) {
       const from = resolveIn(side, src.path, true);
       if (!from.stat) throw notFound(src.path, ctrWhere);
+      refuseSpecial(from.stat, src.path, ctrWhere);
       if (dest.path === '-') {
         const { writeTar } = await import('../core/tar.js');
         const contents = from.stat.isDirectory() && /(^|\/)\.$/.test(src.path);
@@ -183,7 +190,8 @@ export async function copy(ctx: GlobalContext, srcArg: string, destArg: string, 
     const from = resolveHost(src.path);
     if (!from.stat) throw notFound(src.path, 'the host');
     const p = plan({ given: src.path, loc: from }, { given: dest.path, loc: to, parent: parentOf }, { src: 'the host', dest: ctrWhere });
-    await transfer(from.host, p, { owner: opts.archive ? side.owner : 'keep', overwrite: opts.overwrite, where: ctrWhere });
+    // Devices from the host come along and fail to be made, as with rootless Podman.
+    await transfer(from.host, { ...p, devices: true }, { owner: opts.archive ? side.owner : 'keep', overwrite: opts.overwrite, where: ctrWhere });
   } finally {
     side.root.close();
   }
@@ -191,12 +199,12 @@ export async function copy(ctx: GlobalContext, srcArg: string, destArg: string, 
 
 async function transfer(
   srcHost: string,
-  p: { dir: string; name: string; skipTop?: boolean },
+  p: { dir: string; name: string; skipTop?: boolean; devices?: boolean },
   w: ConstructorParameters<typeof TreeWriter>[1],
 ): Promise<void> {
   const writer = new TreeWriter(p.dir, w);
   try {
-    await writeEntries(writer, walkTree(srcHost, { name: p.name, skipTop: p.skipTop ?? false }));
+    await writeEntries(writer, walkTree(srcHost, { name: p.name, skipTop: p.skipTop ?? false, devices: p.devices ?? false }));
   } finally {
     writer.close();
   }
