@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { ensureRuntimeDir, hostGid, hostUid, launcherPath } from '../util/paths.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
 import { buildMapping, currentUser, type IdMapping, subIdRanges } from './subid.js';
+import { childProcess } from '../util/child-process.js';
 
 /**
  * The pause process holds the rootless user + mount namespace between
@@ -110,7 +110,7 @@ export function planNamespace(): NamespacePlan {
 function createPause(runDir: string): PauseRecord {
   const plan = planNamespace();
   for (const w of plan.warnings) log.warn(w);
-  const result = spawnSync(launcherPath(), ['--create-userns'], {
+  const result = childProcess().spawnSync(launcherPath(), ['--create-userns'], {
     input: JSON.stringify(plan),
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],
