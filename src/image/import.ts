@@ -15,7 +15,9 @@ import { loadArchive } from './load.js';
 
 /**
  * Apply `--change` instructions (Dockerfile syntax: CMD, ENTRYPOINT, ENV, EXPOSE,
- * LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL) to an image config.
+ * LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL: the ones Podman accepts) to an
+ * image config. ONBUILD triggers go to `OnBuild`, which only the Docker config
+ * format has (see dropOnBuild).
  */
 export function applyChanges(config: ContainerConfig, changes: string[]): ContainerConfig {
   const out: ContainerConfig = { ...config };
@@ -79,11 +81,26 @@ export function applyChanges(config: ContainerConfig, changes: string[]): Contai
       case 'STOPSIGNAL':
         out.StopSignal = value;
         break;
+      case 'ONBUILD':
+        // Kept as written (the trigger instruction and its arguments), after the base image's own.
+        out.OnBuild = [...((out.OnBuild as string[] | null | undefined) ?? []), value];
+        break;
       default:
-        throw new TspodError(`invalid --change "${change}": ${instr} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL`);
+        throw new TspodError(`invalid --change "${change}": ${instr} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL`);
     }
   }
   return out;
+}
+
+/**
+ * An OCI image config has no OnBuild: the triggers are dropped, as Podman drops
+ * them; `warn` gets each one (commit warns, import says nothing).
+ */
+export function dropOnBuild(config: ContainerConfig, warn?: (trigger: string) => void): ContainerConfig {
+  if (!('OnBuild' in config)) return config;
+  const { OnBuild, ...rest } = config;
+  if (warn) for (const trigger of (OnBuild as string[] | null) ?? []) warn(trigger);
+  return rest;
 }
 
 /** A local copy of the source: a file as is, stdin or a URL downloaded to a temporary file. */
@@ -157,7 +174,7 @@ export async function importTarball(
       architecture: goArch(),
       os: 'linux',
       created,
-      config: applyChanges({}, opts.changes),
+      config: dropOnBuild(applyChanges({}, opts.changes)),
       rootfs: { type: 'layers', diff_ids: [diffID] },
       history: [{ created, created_by: `/bin/sh -c #(nop) ADD file:${path.basename(source)} in /`, ...(opts.message ? { comment: opts.message } : {}) }],
     };

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { GlobalContext } from '../cli/context.js';
 import { TspodError } from '../util/errors.js';
+import { log } from '../util/log.js';
 import type { ContainerRecord } from './container-store.js';
 
 export interface CommitOptions {
@@ -33,7 +34,7 @@ export async function commitContainer(ctx: GlobalContext, nameOrId: string, refe
   const { ImageStore, normalizeName } = await import('../storage/image-store.js');
   const { containerRootfsDir } = await import('../storage/rootfs.js');
   const { layerDiffDir, chainIDs } = await import('../storage/layer-store.js');
-  const { applyChanges } = await import('../image/import.js');
+  const { applyChanges, dropOnBuild } = await import('../image/import.js');
   const { MediaType } = await import('../image/media-types.js');
   const store = openStore(ctx);
   const found = store.find(nameOrId);
@@ -70,6 +71,15 @@ export async function commitContainer(ctx: GlobalContext, nameOrId: string, refe
     exclude = (n) => made.has(n) || [...made].some((m) => n.startsWith(`${m}/`));
   }
 
+  // ONBUILD lives in the Docker config format only: with OCI, Podman warns for each trigger and drops it.
+  // (The base image's own triggers, if any, go silently.)
+  const onBuildForFormat = (config: ReturnType<typeof applyChanges>) => {
+    if (o.format === 'docker') return config;
+    let skip = ((baseConfig.config?.OnBuild as string[] | null | undefined) ?? []).length;
+    return dropOnBuild(config, (trigger) => {
+      if (skip-- <= 0) log.warn(`ONBUILD is not supported for OCI image format, ${trigger} will be ignored. Must use \`docker\` format`);
+    });
+  };
   const resume = o.pause && rec.state.status === 'running' ? await freeze(rec) : undefined;
   const staging = await images.stage('commit');
   try {
@@ -85,7 +95,7 @@ export async function commitContainer(ctx: GlobalContext, nameOrId: string, refe
       ...baseConfig,
       created,
       ...(o.author ? { author: o.author } : {}),
-      config: applyChanges(containerConfig(rec, baseConfig.config ?? {}), o.changes),
+      config: onBuildForFormat(applyChanges(containerConfig(rec, baseConfig.config ?? {}), o.changes)),
       rootfs: { type: 'layers', diff_ids: [...(o.squash ? [] : baseConfig.rootfs.diff_ids), layer.diffID] },
       history: [
         ...(o.squash ? [] : (baseConfig.history ?? [])),
