@@ -211,7 +211,7 @@ export function compileMachineCache(outDir: string): void {
  * clipanion does not, and names the token as an invalid option. Such a token is
  * split into option and value and the line parsed again; any other error stands.
  */
-function processAllowingAttachedValues(cli: Cli, argv: string[], context: typeof Cli.defaultContext): ReturnType<Cli['process']> {
+function processAllowingAttachedValues(cli: Cli, argv: string[], context: Partial<typeof Cli.defaultContext>): ReturnType<Cli['process']> {
   let line = argv;
   let firstError: unknown;
   for (let attempt = 0; attempt < 8; attempt++) {
@@ -238,7 +238,8 @@ function shortOptionTakesValue(cli: Cli, letter: string): boolean {
 /** Parse and run one command line; returns the exit status (Podman's codes). */
 export async function main(argv: string[]): Promise<number> {
   const cli = buildCli(commandsFor(argv), readMachineCache(commandWord(argv)));
-  const context = { ...Cli.defaultContext, colorDepth: 1 };
+  // Only what differs from clipanion's defaults: its stdio streams are made when first used (scripts/build.mjs).
+  const context = { colorDepth: 1 };
   if (argv.length === 0) {
     process.stderr.write("Error: missing command 'tspod COMMAND'; run 'tspod --help' to list the commands\n");
     return 125;
