@@ -401,6 +401,10 @@ static int run_network_helper(const json_value *net, pid_t pid, char *err, size_
   if (!helper || helper->type != JSON_ARRAY || helper->count == 0 || !netns_path) return 0;
   char nspath[64];
   snprintf(nspath, sizeof nspath, "/proc/%d/ns/net", (int)pid);
+  /* The helpers' port forwarder watches the container itself, not us: a killed monitor must not take its ports. */
+  char pidtext[16];
+  snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
+  setenv("TSPOD_CONTAINER_PID", pidtext, 1);
   int fd = open(netns_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0 || (close(fd), mount(nspath, netns_path, NULL, MS_BIND, NULL) < 0)) {
     snprintf(err, errlen, "cannot bind the container's network namespace to %s: %s", netns_path, strerror(errno));

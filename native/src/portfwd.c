@@ -1,14 +1,18 @@
-/* tspod-launch --portfwd NETNS WATCH_PID PID_FILE PROTO:HOSTIP:HOSTPORT:CTRIP:CTRPORT...
+/* tspod-launch --portfwd [--no-transparent] NETNS WATCH_PID PID_FILE PROTO:HOSTIP:HOSTPORT:CTRIP:CTRPORT...
  *
- * Published ports of containers on user-defined networks (the role Podman's
- * rootlessport plays): listen on the host's side, and for each connection (TCP)
- * or client address (UDP) open a socket inside the rootless network namespace
- * to the container's address on its bridge. The listening sockets are made
- * before the setns, every later socket after it: one process bridges the two
- * namespaces. TCP clients keep their address where the namespace allows
- * (target_socket). Binding errors are reported on stderr before it daemonizes; it
- * writes its pid to PID_FILE and ends when WATCH_PID (the container's monitor)
- * does, or on SIGTERM. */
+ * Published ports (the role Podman's rootlessport plays): listen on the host's
+ * side, and for each connection (TCP) or client address (UDP) open a socket
+ * inside NETNS to the container's address: the rootless network namespace and
+ * the container's bridge address (user-defined networks), or the container's
+ * own namespace and its tap0 address (slirp4netns with port_handler=rootlesskit).
+ * The listening sockets are made before the setns, every later socket after
+ * it: one process bridges the two namespaces. TCP clients keep their address
+ * where the namespace allows (target_socket); --no-transparent (slirp4netns,
+ * whose namespace routes nothing back to us) connects from the namespace's own
+ * address, as rootlesskit does. Binding errors are reported on stderr before it
+ * daemonizes; it writes its pid to PID_FILE and ends when WATCH_PID (the
+ * container's first process, so a killed monitor does not take the ports with
+ * it) does, or on SIGTERM. */
 #define _GNU_SOURCE
 #include "portfwd.h"
 
@@ -65,6 +69,7 @@ struct conn {
 };
 
 static int ep;
+static int transparent = 1;
 static struct conn *udp_sessions;
 /* Closed in this epoll batch, freed after it: a later event of the batch may still name them. */
 static struct conn *graveyard;
@@ -163,7 +168,7 @@ static void tcp_event(struct conn *c, int side, uint32_t events) {
  * any failure here, get a plain socket from the gateway address. */
 static int target_socket(const struct sockaddr_in *client) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0 || !client || (ntohl(client->sin_addr.s_addr) >> 24) == 127) return fd;
+  if (fd < 0 || !transparent || !client || (ntohl(client->sin_addr.s_addr) >> 24) == 127) return fd;
   int one = 1;
   /* The mark lets nftables remember the connection as the forwarder's (ct mark), and only its replies are diverted. */
   int mark = PORTFWD_SOCKET_MARK;
@@ -251,9 +256,39 @@ static void udp_expire(void) {
   }
 }
 
+/* tspod-launch --portfwd --exit-with PID FD COMMAND...: run COMMAND with a
+ * pidfd of PID at FD. slirp4netns's --exit-fd=FD then ends it when the
+ * container's first process does (a pidfd polls readable at exit), instead of
+ * with the monitor: its tap0 carries the forwarded ports. */
+static int exit_with_main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: tspod-launch --portfwd --exit-with PID FD COMMAND...\n");
+    return 125;
+  }
+  pid_t pid = (pid_t)atoi(argv[0]);
+  int target = atoi(argv[1]);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0 || target < 3 || dup2(pidfd, target) < 0) {
+    fprintf(stderr, "cannot watch process %s: %s\n", argv[0], strerror(errno));
+    return 125;
+  }
+  if (pidfd != target) close(pidfd);
+  else fcntl(target, F_SETFD, 0); /* pidfds are close-on-exec */
+  execvp(argv[2], argv + 2);
+  fprintf(stderr, "cannot run %s: %s\n", argv[2], strerror(errno));
+  return 127;
+}
+
 int portfwd_main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[2], "--exit-with") == 0) return exit_with_main(argc - 3, argv + 3);
+  if (argc >= 3 && strcmp(argv[2], "--no-transparent") == 0) {
+    transparent = 0;
+    argv[2] = argv[1];
+    argv++;
+    argc--;
+  }
   if (argc < 5) {
-    fprintf(stderr, "usage: tspod-launch --portfwd NETNS WATCH_PID PID_FILE PROTO:HOSTIP:HOSTPORT:CTRIP:CTRPORT...\n");
+    fprintf(stderr, "usage: tspod-launch --portfwd [--no-transparent] NETNS WATCH_PID PID_FILE PROTO:HOSTIP:HOSTPORT:CTRIP:CTRPORT...\n");
     return 125;
   }
   const char *netns = argv[2];

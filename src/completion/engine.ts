@@ -22,7 +22,16 @@ import {
 } from './sources.js';
 import { globalOptions, longName, type CommandSpec, type OptionSpec } from './spec.js';
 
-const SLIRP4NETNS_OPTIONS = ['allow_host_loopback=true', 'mtu=', 'cidr=', 'enable_ipv6=true', 'port_handler=slirp4netns'];
+const SLIRP4NETNS_OPTIONS = [
+  'allow_host_loopback=true',
+  'mtu=',
+  'cidr=',
+  'enable_ipv6=true',
+  'outbound_addr=',
+  'outbound_addr6=',
+  'port_handler=rootlesskit',
+  'port_handler=slirp4netns',
+];
 
 interface Node {
   children: Map<string, Node>;

@@ -9,6 +9,7 @@ import type { ContainerRecord, ContainerStore } from '../runtime/container-store
 import type { NetworkHelperSpec } from '../runtime/spec.js';
 import type { PortMapping } from './ports.js';
 import { defaultRoute } from './host-access.js';
+import { portForwarderPidFile } from './port-forwarder.js';
 import {
   DNS_FORWARD,
   ensureBridge,
@@ -180,7 +181,7 @@ export function attachBridgeNetworks(
   const networks = new NetworkStore(storageRoot);
   const runDir = store.runDir(rec.id);
   const ctrNetns = path.join(runDir, 'netns');
-  const pidFile = path.join(runDir, 'portfwd.pid');
+  const pidFile = portForwarderPidFile(runDir);
   const nets = attachments.map((a) => networks.get(a.name));
   const leases: Lease[] = withIpamLock(runRoot, () => {
     const ipam = readJsonFile<Ipam>(ipamFile(runRoot), {});
@@ -221,8 +222,8 @@ export function attachBridgeNetworks(
     ...leases.map((l, i) => linkCommands(rootlessNetnsPath(runRoot), ctrNetns, nets[i], l, i === 0)),
   ];
   const forwards = leases.length === 0 ? [] : ports.flatMap((p) => Array.from({ length: p.range }, (_, k) => `${p.protocol}:${p.hostIp || '0.0.0.0'}:${p.hostPort + k}:${leases[0].ip}:${p.containerPort + k}`));
-  // The forwarder holds the host ports; it ends with the monitor (its parent's parent here is the monitor: $PPID).
-  if (forwards.length) script.push(`exec '${launcherPath()}' --portfwd '${rootlessNetnsPath(runRoot)}' "$PPID" '${pidFile}' ${forwards.join(' ')}`);
+  // The forwarder holds the host ports; it ends with the container's first process (the launcher names it), not with the monitor.
+  if (forwards.length) script.push(`exec '${launcherPath()}' --portfwd '${rootlessNetnsPath(runRoot)}' "$TSPOD_CONTAINER_PID" '${pidFile}' ${forwards.join(' ')}`);
   return { argv: ['/bin/sh', '-c', script.join('\n'), 'tspod-network'], netnsPath: ctrNetns, pidFile };
 }
 

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { TspodError } from '../util/errors.js';
 
@@ -23,7 +24,11 @@ export interface Slirp4netnsOptions {
   mtu: number;
   cidr: string;
   enableIPv6: boolean;
+  /** published ports: tspod's forwarder (Podman's default, rootlesskit) or slirp4netns's add_hostfwd */
   portHandler: 'slirp4netns' | 'rootlesskit';
+  /** slirp4netns --outbound-addr / --outbound-addr6: an address or a host interface name */
+  outboundAddr?: string;
+  outboundAddr6?: string;
 }
 
 export const SLIRP4NETNS_DEFAULTS: Slirp4netnsOptions = {
@@ -31,8 +36,13 @@ export const SLIRP4NETNS_DEFAULTS: Slirp4netnsOptions = {
   mtu: 65520,
   cidr: '10.0.2.0/24',
   enableIPv6: false,
-  portHandler: 'slirp4netns',
+  portHandler: 'rootlesskit',
 };
+
+/** A network interface of the host (slirp4netns resolves its address itself). */
+function hostInterface(name: string): boolean {
+  return /^[^/\s]{1,15}$/.test(name) && name !== '.' && name !== '..' && fs.existsSync(`/sys/class/net/${name}`);
+}
 
 function bool(key: string, value: string): boolean {
   if (value === 'true') return true;
@@ -73,12 +83,25 @@ function parseSlirpOptions(text: string): Slirp4netnsOptions {
         }
         o.portHandler = value;
         break;
+      case 'outbound_addr':
+        if (!net.isIPv4(value) && !hostInterface(value)) {
+          throw new TspodError(`invalid outbound_addr "${value}": give an IPv4 address or the name of one of the host's network interfaces`);
+        }
+        o.outboundAddr = value;
+        break;
+      case 'outbound_addr6':
+        if (!net.isIPv6(value) && !hostInterface(value)) {
+          throw new TspodError(`invalid outbound_addr6 "${value}": give an IPv6 address or the name of one of the host's network interfaces`);
+        }
+        o.outboundAddr6 = value;
+        break;
       default:
         throw new TspodError(
-          `unknown slirp4netns option "${key}": use allow_host_loopback, mtu, cidr, enable_ipv6 or port_handler`,
+          `unknown slirp4netns option "${key}": use allow_host_loopback, mtu, cidr, enable_ipv6, outbound_addr, outbound_addr6 or port_handler`,
         );
     }
   }
+  if (o.outboundAddr6 && !o.enableIPv6) throw new TspodError('the slirp4netns option outbound_addr6 needs IPv6: add enable_ipv6=true');
   return o;
 }
 

@@ -117,9 +117,6 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   if ((mode.kind === 'pasta' || mode.kind === 'slirp4netns') && !findExecutable(mode.kind)) {
     throw new TspodError(`${mode.kind} is not installed: install the ${mode.kind === 'pasta' ? 'passt' : 'slirp4netns'} package, or use another --network mode`);
   }
-  if (mode.kind === 'slirp4netns' && mode.options.portHandler === 'rootlesskit') {
-    throw new TspodError('slirp4netns:port_handler=rootlesskit is not supported by tspod: use port_handler=slirp4netns (it also keeps the client\'s source address)');
-  }
   if (mode.kind === 'container') {
     // Recorded by id, so a rename of the other container does not break this one.
     const other = openStore(ctx).find(mode.container);

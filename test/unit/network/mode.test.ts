@@ -21,6 +21,17 @@ describe('parseNetworkMode', () => {
     });
   });
 
+  it('takes rootlesskit as slirp4netns\'s port handler by default, as Podman does, and outbound addresses', () => {
+    expect(parseNetworkMode('slirp4netns')).toMatchObject({ options: { portHandler: 'rootlesskit' } });
+    expect(parseNetworkMode('slirp4netns:outbound_addr=127.0.0.2,enable_ipv6=true,outbound_addr6=::1')).toMatchObject({
+      options: { outboundAddr: '127.0.0.2', outboundAddr6: '::1', enableIPv6: true },
+    });
+    expect(parseNetworkMode('slirp4netns:outbound_addr=lo')).toMatchObject({ options: { outboundAddr: 'lo' } });
+    for (const bad of ['outbound_addr=999.1.1.1', 'outbound_addr=::1', 'outbound_addr=no-such-if0', 'outbound_addr=../lo', 'outbound_addr6=1.2.3.4', 'outbound_addr6=::1', 'port_handler=foo']) {
+      expect(() => parseNetworkMode(`slirp4netns:${bad}`), bad).toThrow(/^(invalid|the slirp4netns option) [^\n]*$/);
+    }
+  });
+
   it('refuses bad values with one sentence', () => {
     for (const bad of ['ns:relative', 'container:', 'host:x', 'slirp4netns:mtu=0', 'slirp4netns:cidr=10.0.2.0/30', 'slirp4netns:what=1', 'bad name']) {
       expect(() => parseNetworkMode(bad), bad).toThrow(/./);
@@ -45,7 +56,8 @@ describe('--network completion', () => {
   const values = (...args: string[]) => complete(specFromCli(buildCli()), args, env).candidates.map((x) => x.value);
   it('offers slirp4netns options after the colon and after each comma, and pasta:--map-gw', () => {
     expect(values('run', '--network', 'slirp4netns:')).toContain('slirp4netns:allow_host_loopback=true');
-    expect(values('run', '--network', 'slirp4netns:mtu=1500,po')).toEqual(['slirp4netns:mtu=1500,port_handler=slirp4netns']);
+    expect(values('run', '--network', 'slirp4netns:mtu=1500,po')).toEqual(['slirp4netns:mtu=1500,port_handler=rootlesskit', 'slirp4netns:mtu=1500,port_handler=slirp4netns']);
+    expect(values('run', '--network', 'slirp4netns:out')).toEqual(['slirp4netns:outbound_addr=', 'slirp4netns:outbound_addr6=']);
     expect(values('run', '--network', 'pasta:')).toEqual(['pasta:--map-gw']);
   });
 });
