@@ -65,8 +65,8 @@ function netnsMounted(dir: string): boolean {
   }
 }
 
-/** Stop an entry's pasta and release its namespace and files. */
-function releaseEntry(dir: string): void {
+/** Stop an entry's pasta and release its namespace and files; the pasta's pid. */
+function releaseEntry(dir: string): number | undefined {
   const pid = pastaPid(dir);
   if (pid) {
     try {
@@ -88,6 +88,7 @@ function releaseEntry(dir: string): void {
   } catch (err) {
     log.debug(`cannot remove ${dir}: ${(err as Error).message}`);
   }
+  return pid;
 }
 
 /**
@@ -196,8 +197,12 @@ export function replenishPastaPoolLater(runRoot: string, req: PoolRequest, ms: n
   process.once('exit', once);
 }
 
-/** End every entry of the pool (system migrate): ready ones at once, ones still starting through their keeper. */
-export function drainPastaPool(runRoot: string): void {
+/**
+ * End every entry of the pool: ready ones at once, ones still starting through
+ * their keeper. `waitMs`: wait (that long at most) for the ready ones' pastas
+ * to be gone, so that what they held is free again (see pastaWithPorts).
+ */
+export function drainPastaPool(runRoot: string, opts: { waitMs?: number } = {}): void {
   const pool = poolDir(runRoot);
   let names: string[];
   try {
@@ -205,6 +210,7 @@ export function drainPastaPool(runRoot: string): void {
   } catch {
     return;
   }
+  const ended: number[] = [];
   for (const name of names) {
     const dir = path.join(pool, name);
     if (name.startsWith('new-')) {
@@ -224,6 +230,22 @@ export function drainPastaPool(runRoot: string): void {
     } catch {
       continue;
     }
-    releaseEntry(gone);
+    const pid = releaseEntry(gone);
+    if (pid) ended.push(pid);
   }
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  while (ended.some((pid) => fs.existsSync(`/proc/${pid}`)) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+}
+
+/**
+ * Before pasta starts for published ports: pasta sizes its splice pipes (the
+ * loopback fast path of published ports) at start-up so that 64 of them fit
+ * the user's pipe budget (fs.pipe-user-pages-soft, 64 MiB per user, shared by
+ * every pasta of the user), and keeps them. An idle pooled pasta, which never
+ * splices (no ports), holds half of it: measured, a pasta started next to it
+ * got 64 KiB pipes instead of 256-512 KiB. So the idle entry goes first; the
+ * replacement started after this container's pasta takes what is left.
+ */
+export function pastaWithPorts(runRoot: string): void {
+  drainPastaPool(runRoot, { waitMs: 200 });
 }
