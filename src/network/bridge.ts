@@ -292,6 +292,32 @@ export function networkLeases(runRoot: string, name: string): Lease[] {
   return readJsonFile<Ipam>(ipamFile(runRoot), {})[name] ?? [];
 }
 
+/** One container on a network as Podman 5's `network inspect` lists it (entities.NetworkContainerInfo). */
+export interface NetworkContainerInfo {
+  name: string;
+  interfaces: Record<string, { subnets: { ipnet: string; gateway?: string }[]; mac_address: string }>;
+}
+
+/**
+ * `network inspect`'s `containers`: the running containers with an address
+ * on the network, by full id, with their interface there (Podman 5's shape;
+ * podman 4.3 prints no such field).
+ */
+export function networkContainers(store: ContainerStore, n: NetworkRecord): Record<string, NetworkContainerInfo> {
+  const out: Record<string, NetworkContainerInfo> = {};
+  const { prefix } = parseSubnet(n.subnets[0].subnet);
+  for (const l of networkLeases(store.runRoot, n.name)) {
+    // A lease whose container is gone or stopped is garbage the next attach collects.
+    if (store.find(l.container)?.state.status !== 'running') continue;
+    const entry = (out[l.container] ??= { name: l.name, interfaces: {} });
+    entry.interfaces[l.iface] = {
+      subnets: [{ ipnet: `${l.ip}/${prefix}`, ...(n.internal ? {} : { gateway: n.subnets[0].gateway }) }],
+      mac_address: l.mac,
+    };
+  }
+  return out;
+}
+
 /** `network connect` on a running container: one more veth pair, now. */
 export function connectRunning(storageRoot: string, store: ContainerStore, rec: ContainerRecord, a: NetworkAttachment): void {
   haveNetworkTools();

@@ -10,12 +10,16 @@ export class NetworkInspectCommand extends TspodCommand {
 
   async execute(): Promise<number> {
     const { NetworkStore, NO_SUCH_NETWORK } = await import('../../network/networks-store.js');
+    const { networkContainers } = await import('../../network/bridge.js');
+    const { ContainerStore } = await import('../../runtime/container-store.js');
     const store = new NetworkStore(this.globals.storageRoot);
+    const containerStore = new ContainerStore(this.globals.storageRoot, this.globals.runRoot);
     const found = [];
     let status = 0;
     for (const name of this.names) {
       const n = store.find(name);
-      if (n) found.push(n);
+      // Podman 5's `containers` map (the running containers attached), after the network's own fields.
+      if (n) found.push({ ...n, containers: networkContainers(containerStore, n) });
       else {
         process.stderr.write(`Error: unable to find network with name or ID ${name}: network not found\n`);
         status = NO_SUCH_NETWORK;
@@ -37,6 +41,18 @@ export class NetworkInspectCommand extends TspodCommand {
         IPv6Enabled: n.ipv6_enabled,
         Labels: n.labels ?? {},
         Options: n.options ?? {},
+        Containers: Object.fromEntries(
+          Object.entries(n.containers).map(([id, c]) => [
+            id,
+            {
+              ...c,
+              Name: c.name,
+              Interfaces: Object.fromEntries(
+                Object.entries(c.interfaces).map(([k, i]) => [k, { ...i, MacAddress: i.mac_address, Subnets: i.subnets.map((x) => ({ ...x, IPNet: x.ipnet, Gateway: x.gateway ?? '' })) }]),
+              ),
+            },
+          ]),
+        ),
       }));
       this.out(renderFormat(this.format, rows, {}));
     } else this.out(JSON.stringify(found, null, 5) + '\n');

@@ -228,6 +228,23 @@ describe('containers on a user network', () => {
     expect(t(['exec', 'keeper', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/']).stdout).toBe('hello-bridge\n');
   });
 
+  it('network inspect lists the running containers attached (Podman 5\'s containers map; podman 4.3 has none)', () => {
+    const [alpha] = JSON.parse(t(['network', 'inspect', 'alpha']).stdout);
+    const id = (name: string) => t(['inspect', '--format', '{{.Id}}', name]).stdout.trim();
+    expect(Object.keys(alpha.containers).sort()).toEqual([id('web'), id('keeper')].sort());
+    for (const name of ['web', 'keeper']) {
+      const entry = alpha.containers[id(name)];
+      expect(entry.name).toBe(name);
+      const [[iface, info]] = Object.entries(entry.interfaces) as [string, { subnets: { ipnet: string; gateway: string }[]; mac_address: string }][];
+      expect(t(['exec', name, 'ip', '-o', '-4', 'addr', 'show', iface]).stdout).toContain(`inet ${info.subnets[0].ipnet} `);
+      expect(info.subnets[0].gateway).toBe('10.89.0.1');
+      expect(t(['exec', name, 'cat', `/sys/class/net/${iface}/address`]).stdout).toBe(`${info.mac_address}\n`);
+    }
+    expect(t(['network', 'inspect', '--format', '{{len .Containers}}', 'alpha']).stdout).toBe('2\n');
+    // The default network carries none of them (they use pasta or a user network).
+    expect(JSON.parse(t(['network', 'inspect', 'podman']).stdout)[0].containers).toEqual({});
+  });
+
   it('leaves nothing behind after rm -f: no veth, no lease, no forwarder', async () => {
     const web = t(['inspect', '--format', '{{.Id}}', 'web']).stdout.trim();
     const mine = leases('alpha').find((l) => l.container === web);
