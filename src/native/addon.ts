@@ -20,6 +20,8 @@ export interface NativeAddon {
   spawnProcess(file: string, argv: string[], fds: number[], newSession: boolean): number;
   /** waitpid(WNOHANG): null while the child runs. */
   reapChild(pid: number): { code: number; signal: number } | null;
+  /** Read a pipe on Node's loop: each chunk as it comes, null at its end (then the fd is closed). */
+  watchReadable(fd: number, onData: (chunk: Buffer | null) => void): { close(): void; unref(): void };
 }
 
 export const LOCK_SH = 1;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
 import { native } from '../native/addon.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
@@ -67,7 +67,6 @@ export interface ExecProcess {
 
 function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { detach: boolean; interactive: boolean; sigProxy?: boolean }): MonitorHandle {
   const child = spawnLauncher(mode, params, opts);
-  const events = child.events;
   let onStarted!: (v: { pid: number; monitorPid: number }) => void;
   let onStartFailed!: (e: Error) => void;
   let onExited!: (code: number) => void;
@@ -81,8 +80,7 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
   let exitCode: number | undefined;
   let failure: TspodError | undefined;
   let buffered = '';
-  events.setEncoding('utf8');
-  events.on('data', (chunk: string) => {
+  child.onText((chunk: string) => {
     buffered += chunk;
     let nl: number;
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -145,7 +143,8 @@ function startLauncher(mode: '--monitor' | '--exec', params: object, opts: { det
 }
 
 interface LauncherChild {
-  events: net.Socket;
+  /** The launcher's events as they come, decoded as UTF-8. */
+  onText(fn: (text: string) => void): void;
   kill(sig: NodeJS.Signals): void;
   /** Stop listening: the launcher goes on without us, and nothing of it keeps Node alive. */
   detach(): void;
@@ -182,9 +181,12 @@ function spawnLauncher(mode: string, params: object, opts: { detach: boolean; in
     // It died first: its exit status says why, below.
   }
   fs.closeSync(paramsOut);
-  const events = new net.Socket({ fd: eventsIn, readable: true, writable: false });
   let status: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let detached = false;
+  let onText: (text: string) => void = () => undefined;
+  let onEnd: () => void = () => undefined;
+  const decoder = new StringDecoder('utf8');
+  const events = addon.watchReadable(eventsIn, (chunk) => (chunk ? onText(decoder.write(chunk)) : onEnd()));
   const reap = (): boolean => {
     const st = addon.reapChild(pid);
     if (!st) return false;
@@ -192,21 +194,21 @@ function spawnLauncher(mode: string, params: object, opts: { detach: boolean; in
     return true;
   };
   return {
-    events,
+    onText: (fn) => (onText = fn),
     kill: (sig) => {
       if (!status) process.kill(pid, sig);
     },
     detach: () => {
       detached = true;
-      events.destroy();
+      events.close();
     },
     onClose: (fn) => {
-      events.on('close', () => {
+      onEnd = () => {
         if (detached) return;
         // The pipe closes as the launcher exits (or hands the container to its daemon): wait for that exit.
         const poll = () => (reap() ? fn(status!.code, status!.signal) : setTimeout(poll, 2));
         poll();
-      });
+      };
     },
   };
 }
