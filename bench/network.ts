@@ -1,7 +1,7 @@
 // Networking, tspod vs podman (--runtime runc) in the same run:
 // - the time a network mode adds to `run --rm ... true` (none vs pasta vs slirp4netns);
 // - TCP throughput host -> container through a published port.
-// Usage (as an unprivileged user): npm run bench -- network [--runs N] [--mb MB]
+// Usage (as an unprivileged user): npm run bench -- network [--runs N] [--mb MB] [--throughput (only the throughput cases)]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -90,28 +90,50 @@ function pushOnce(port: number, bytes: number): Promise<number> {
   });
 }
 
-async function throughput(label: string, start: (port: number) => string[], e: NodeJS.ProcessEnv, rm: string[]): Promise<number[] | undefined> {
-  const port = await freePort();
-  const r = spawnSync(start(port)[0], start(port).slice(1), { env: e, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`${label}: cannot start (${r.stderr.trim().split('\n').pop()})`);
-    return undefined;
-  }
+interface ThroughputCase {
+  label: string;
+  cli: string[];
+  env: NodeJS.ProcessEnv;
+  mode: string;
+}
+
+/**
+ * One sink container per case, all started first; then rounds of one push per
+ * case, so tspod's and podman's figures are A/B pairs taken at the same moment
+ * on a shared machine; then they are removed.
+ */
+async function throughputs(cases: ThroughputCase[]): Promise<Record<string, number[]>> {
+  const live: { label: string; port: number; rm: () => void }[] = [];
+  const out: Record<string, number[]> = {};
   try {
-    // Wait for the port to carry a connection through to the sink.
-    for (let i = 0; i < 100; i++) {
-      try {
-        await pushOnce(port, 1 << 20);
-        break;
-      } catch {
-        await new Promise((res) => setTimeout(res, 100));
+    for (const [i, c] of cases.entries()) {
+      const port = await freePort();
+      const name = `bench-sink-${i}`;
+      const engine = (args: string[]) => spawnSync(c.cli[0], [...c.cli.slice(1), ...args], { env: c.env, encoding: 'utf8' });
+      const r = engine(['run', '-d', '--name', name, '--network', c.mode, '-p', `127.0.0.1:${port}:5001`, '--rootfs', rootfs, 'sink', '5001']);
+      const rm = () => void engine(['rm', '-f', '-t', '0', name]);
+      if (r.status !== 0) {
+        console.error(`${c.label}: cannot start (${r.stderr.trim().split('\n').pop()})`);
+        rm();
+        continue;
+      }
+      live.push({ label: c.label, port, rm });
+      // Wait for the port to carry a connection through to the sink.
+      for (let k = 0; k < 100; k++) {
+        try {
+          await pushOnce(port, 1 << 20);
+          break;
+        } catch {
+          await new Promise((res) => setTimeout(res, 100));
+        }
       }
     }
-    const out: number[] = [];
-    for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) out.push(await pushOnce(port, megabytes * 1e6));
+    for (let round = 0; round < Math.max(3, Math.min(runs, 5)); round++) {
+      for (const s of live) (out[s.label] ??= []).push(await pushOnce(s.port, megabytes * 1e6));
+    }
     return out;
   } finally {
-    spawnSync(rm[0], rm.slice(1), { env: e });
+    for (const s of live) s.rm();
   }
 }
 
@@ -156,21 +178,19 @@ if (podman) {
 
 try {
   spawnSync(tspod, ['unshare', 'true'], { env });
-  const results = interleave(cases, runs);
+  const results: Record<string, number[]> = process.argv.includes('--throughput') ? {} : interleave(cases, runs);
 
-  const detached = (cli: string[], mode: string) => (port: number) => [...cli, 'run', '-d', '--name', 'bench-sink', '--network', mode, '-p', `127.0.0.1:${port}:5001`, '--rootfs', rootfs, 'sink', '5001'];
-  const tp: Record<string, number[]> = {};
-  const addTp = async (label: string, cli: string[], e: NodeJS.ProcessEnv, mode: string) => {
-    const xs = await throughput(label, detached(cli, mode), e, [...cli, 'rm', '-f', 'bench-sink']);
-    if (xs) tp[label] = xs;
-  };
-  await addTp('tspod pasta', [tspod], env, 'pasta');
-  await addTp('tspod slirp4netns', [tspod], env, 'slirp4netns');
+  const tpCases: ThroughputCase[] = [
+    { label: 'tspod pasta', cli: [tspod], env, mode: 'pasta' },
+    { label: 'tspod slirp4netns (default: rootlesskit ports)', cli: [tspod], env, mode: 'slirp4netns' },
+    { label: 'tspod slirp4netns:port_handler=slirp4netns', cli: [tspod], env, mode: 'slirp4netns:port_handler=slirp4netns' },
+  ];
   if (podman) {
-    if (podmanPasta) await addTp('podman pasta', podman, process.env, 'pasta');
-    await addTp('podman slirp4netns (default: rootlesskit ports)', podman, process.env, 'slirp4netns');
-    await addTp('podman slirp4netns:port_handler=slirp4netns', podman, process.env, 'slirp4netns:port_handler=slirp4netns');
+    if (podmanPasta) tpCases.push({ label: 'podman pasta', cli: podman, env: process.env, mode: 'pasta' });
+    tpCases.push({ label: 'podman slirp4netns (default: rootlesskit ports)', cli: podman, env: process.env, mode: 'slirp4netns' });
+    tpCases.push({ label: 'podman slirp4netns:port_handler=slirp4netns', cli: podman, env: process.env, mode: 'slirp4netns:port_handler=slirp4netns' });
   }
+  const tp = await throughputs(tpCases);
 
   const rows: (string | number)[][] = [['case', 'runs', 'min ms', 'median ms', 'median CPU ms']];
   // The first round is the warm-up, which interleave drops from the wall times.
@@ -193,6 +213,13 @@ try {
       runNoneVsPodman: podman ? +(m('tspod run --rm --network none true') / m('podman run --rm --network none true')).toFixed(2) : null,
       tspodDefaultVsPodmanDefaultThroughput: podman
         ? +(mt('tspod pasta') / (podmanPasta ? mt('podman pasta') : mt('podman slirp4netns (default: rootlesskit ports)'))).toFixed(2)
+        : null,
+      tspodSlirpVsPodmanSlirpThroughput: podman
+        ? +(mt('tspod slirp4netns (default: rootlesskit ports)') / mt('podman slirp4netns (default: rootlesskit ports)')).toFixed(2)
+        : null,
+      // Round by round (the two pushes of a round are moments apart): tspod / podman, default slirp4netns ports.
+      tspodSlirpVsPodmanSlirpPairs: podman
+        ? (tp['tspod slirp4netns (default: rootlesskit ports)'] ?? []).map((x, i) => +(x / (tp['podman slirp4netns (default: rootlesskit ports)']?.[i] ?? NaN)).toFixed(2))
         : null,
     }),
   );
