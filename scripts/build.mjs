@@ -42,7 +42,7 @@ await build({
 // code run by vm.Script (the code cache) has no module loader for import().
 // The heavy ones are required when a property is first read, not when a module
 // importing them loads: `net` alone is ~9 ms, and `run` imports it for net.isIP.
-const LAZY_BUILTINS = ['net', 'tls', 'http', 'https', 'dgram', 'child_process', 'readline', 'zlib', 'worker_threads'];
+const LAZY_BUILTINS = ['net', 'tls', 'http', 'https', 'dgram', 'child_process', 'readline', 'zlib', 'worker_threads', 'crypto'];
 const nodeRequire = createRequire(import.meta.url);
 function builtinShim(specifier) {
   const name = specifier.replace(/^node:/, '');

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -6,6 +5,7 @@ import { readJsonFile, writeJsonAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
 import { TspodError } from '../util/errors.js';
 import { labelMatches, matchesFilters } from '../util/filters.js';
+import { randomHex } from '../util/random.js';
 
 /** A network as Podman's `network inspect` shows it (netavark's JSON shape). */
 export interface NetworkRecord {
@@ -26,7 +26,7 @@ export interface NetworkRecord {
 /** Podman's default network: always listed, never removed; containers on it use pasta (Podman 5 rootless). */
 export const DEFAULT_NETWORK: NetworkRecord = {
   name: 'podman',
-  id: crypto.createHash('sha256').update('podman').digest('hex'),
+  id: '2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9' /* sha256('podman'), as Podman */,
   driver: 'bridge',
   network_interface: 'podman0',
   created: new Date(0).toISOString(),
@@ -182,7 +182,7 @@ export class NetworkStore {
       for (let i = 1; !iface; i++) if (!all.some((n) => n.network_interface === `podman${i}`)) iface = `podman${i}`;
       const rec: NetworkRecord = {
         name,
-        id: crypto.randomBytes(32).toString('hex'),
+        id: randomHex(32),
         driver: 'bridge',
         network_interface: iface,
         created: new Date().toISOString(),

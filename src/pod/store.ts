@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { JsonDatabase } from '../storage/json-db.js';
 import type { UserMount } from '../runtime/mount-options.js';
 import { TspodError } from '../util/errors.js';
 import { CONTAINER_NAME_RE, generateName } from '../runtime/names.js';
+import { randomHex } from '../util/random.js';
 
 /** The namespaces a pod's containers can share with its infra container. */
 export const SHAREABLE = ['net', 'ipc', 'uts'] as const;
@@ -79,7 +79,7 @@ export class PodStore {
     if (name !== undefined && !CONTAINER_NAME_RE.test(name)) {
       throw new TspodError(`invalid pod name "${name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
     }
-    const id = crypto.randomBytes(32).toString('hex');
+    const id = randomHex(32);
     return this.mutate((db) => {
       const taken = (n: string) => Object.values(db.pods).some((p) => p.name === n);
       if (name !== undefined && taken(name)) {

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { JsonDatabase } from '../storage/json-db.js';
@@ -7,6 +6,7 @@ import type { UsernsConfig } from './id-mappings.js';
 import { CONTAINER_NAME_RE, generateName } from './names.js';
 import type { PortMapping } from '../network/ports.js';
 import type { NetworkAttachment } from '../network/bridge.js';
+import { randomHex } from '../util/random.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited';
 
@@ -179,7 +179,7 @@ export class ContainerStore {
     if (name !== undefined && !CONTAINER_NAME_RE.test(name)) {
       throw new TspodError(`invalid container name "${name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
     }
-    const id = crypto.randomBytes(32).toString('hex');
+    const id = randomHex(32);
     return this.mutate((db) => {
       const taken = (n: string) => Object.values(db.containers).some((c) => c.name === n);
       if (name !== undefined && taken(name)) {

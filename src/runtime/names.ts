@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 
 // Docker-style generated names (adjective_surname), as Podman gives them.
 const ADJECTIVES = [
@@ -11,6 +10,7 @@ const ADJECTIVES = [
   'sleepy', 'stoic', 'strange', 'sweet', 'tender', 'thirsty', 'trusting', 'upbeat', 'vibrant', 'vigilant',
   'wizardly', 'wonderful', 'youthful', 'zealous', 'zen',
 ];
+import { randomHex, randomInt } from '../util/random.js';
 const SURNAMES = [
   'albattani', 'allen', 'archimedes', 'babbage', 'bardeen', 'bartik', 'bell', 'blackwell', 'bohr', 'booth',
   'borg', 'bose', 'brahmagupta', 'brown', 'carson', 'cerf', 'chandrasekhar', 'curie', 'darwin', 'diffie',
@@ -25,12 +25,12 @@ const SURNAMES = [
 
 export function generateName(taken: (name: string) => boolean): string {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const a = ADJECTIVES[crypto.randomInt(ADJECTIVES.length)];
-    const s = SURNAMES[crypto.randomInt(SURNAMES.length)];
-    const name = attempt < 10 ? `${a}_${s}` : `${a}_${s}${crypto.randomInt(100)}`;
+    const a = ADJECTIVES[randomInt(ADJECTIVES.length)];
+    const s = SURNAMES[randomInt(SURNAMES.length)];
+    const name = attempt < 10 ? `${a}_${s}` : `${a}_${s}${randomInt(100)}`;
     if (!taken(name)) return name;
   }
-  return `tspod_${crypto.randomBytes(6).toString('hex')}`;
+  return `tspod_${randomHex(6)}`;
 }
 
 export const CONTAINER_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { JsonDatabase } from '../storage/json-db.js';
 import { TspodError } from '../util/errors.js';
+import { randomHex } from '../util/random.js';
 
 /** A named volume as Podman's `volume inspect` shows it. */
 export interface VolumeRecord {
@@ -55,7 +55,7 @@ export class VolumeStore {
   }
 
   async create(opts: { name?: string; driver?: string; labels?: Record<string, string>; options?: Record<string, string>; ignoreExisting?: boolean }): Promise<VolumeRecord> {
-    const name = opts.name ?? crypto.randomBytes(32).toString('hex');
+    const name = opts.name ?? randomHex(32);
     if (!NAME_RE.test(name)) {
       throw new TspodError(`invalid volume name "${name}": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*`);
     }
