@@ -15,6 +15,7 @@
  * it) does, or on SIGTERM. */
 #define _GNU_SOURCE
 #include "portfwd.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -33,6 +35,8 @@
 
 #define MAX_FWD 256
 #define BUF 65536
+/* TCP moves through a pipe per direction with splice(2), never through our memory. */
+#define PIPE_BYTES (256 * 1024)
 #define UDP_IDLE_SECS 60
 /* Must match bridge-netns.ts (TPROXY_SOCKET_MARK). */
 #define PORTFWD_SOCKET_MARK 0x7471
@@ -57,9 +61,10 @@ struct ref {
 struct conn {
   int fd[2];
   struct ref ref[2];
-  char *buf[2]; /* data read from side i, waiting to be written to the other side */
-  size_t len[2], off[2];
+  int pipe[2][2]; /* TCP: data read from side i waits in pipe[i] for the other side */
+  size_t pending[2], room;
   int eof[2];
+  int shut[2];
   /* UDP session */
   struct sockaddr_in client;
   time_t last;
@@ -105,6 +110,10 @@ static void close_conn(struct conn *c) {
   for (int i = 0; i < 2; i++) {
     if (c->fd[i] >= 0) close(c->fd[i]);
     c->fd[i] = -1;
+    for (int k = 0; k < 2; k++) {
+      if (c->pipe[i][k] > 0) close(c->pipe[i][k]);
+      c->pipe[i][k] = -1;
+    }
   }
   c->grave = graveyard;
   graveyard = c;
@@ -114,50 +123,47 @@ static void bury(void) {
   while (graveyard) {
     struct conn *c = graveyard;
     graveyard = c->grave;
-    free(c->buf[0]);
-    free(c->buf[1]);
     free(c);
   }
 }
 
-/* Interest of side i: read when its buffer is empty and it has not ended; write when the other side has data for it. */
+/* Interest of side i: read while its pipe has room and it has not ended; write while the other side's pipe holds data. */
 static void rearm(struct conn *c) {
   for (int i = 0; i < 2; i++) {
     uint32_t ev = 0;
-    if (!c->eof[i] && c->len[i] == 0) ev |= EPOLLIN;
-    if (c->len[1 - i] > c->off[1 - i]) ev |= EPOLLOUT;
+    if (!c->eof[i] && c->pending[i] < c->room) ev |= EPOLLIN;
+    if (c->pending[1 - i] > 0) ev |= EPOLLOUT;
     watch(c->fd[i], &c->ref[i], ev);
   }
 }
 
 static void tcp_event(struct conn *c, int side, uint32_t events) {
   if (c->dead) return;
-  int other = 1 - side;
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    if (!c->eof[side] && c->len[side] == 0) {
-      ssize_t n = read(c->fd[side], c->buf[side], BUF);
-      if (n > 0) { c->len[side] = (size_t)n; c->off[side] = 0; }
-      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-        c->eof[side] = 1;
-        if (n < 0) { close_conn(c); return; }
-        shutdown(c->fd[other], SHUT_WR);
-      }
-    }
+  /* A reset connection: nothing more goes through either way (and a level-triggered error would spin). */
+  if (events & EPOLLERR) { close_conn(c); return; }
+  if ((events & (EPOLLIN | EPOLLHUP)) && !c->eof[side] && c->pending[side] < c->room) {
+    ssize_t n = splice(c->fd[side], NULL, c->pipe[side][1], NULL, c->room - c->pending[side], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) c->pending[side] += (size_t)n;
+    else if (n == 0) c->eof[side] = 1;
+    else if (errno != EAGAIN && errno != EINTR) { close_conn(c); return; }
   }
-  /* Flush whatever is pending in both directions. */
+  /* Flush whatever is pending in both directions; pass an end on once its data is through. */
   for (int from = 0; from < 2; from++) {
-    while (c->len[from] > c->off[from]) {
-      ssize_t w = write(c->fd[1 - from], c->buf[from] + c->off[from], c->len[from] - c->off[from]);
+    while (c->pending[from] > 0) {
+      ssize_t w = splice(c->pipe[from][0], NULL, c->fd[1 - from], NULL, c->pending[from], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (w < 0) {
         if (errno == EAGAIN || errno == EINTR) break;
         close_conn(c);
         return;
       }
-      c->off[from] += (size_t)w;
+      c->pending[from] -= (size_t)w;
     }
-    if (c->len[from] == c->off[from]) c->len[from] = c->off[from] = 0;
+    if (c->eof[from] && c->pending[from] == 0 && !c->shut[from]) {
+      shutdown(c->fd[1 - from], SHUT_WR);
+      c->shut[from] = 1;
+    }
   }
-  if (c->eof[0] && c->eof[1] && c->len[0] == 0 && c->len[1] == 0) { close_conn(c); return; }
+  if (c->shut[0] && c->shut[1]) { close_conn(c); return; }
   rearm(c);
 }
 
@@ -195,11 +201,21 @@ static void tcp_accept(struct fwd *f) {
       continue;
     }
     struct conn *c = calloc(1, sizeof *c);
-    if (!c || !(c->buf[0] = malloc(BUF)) || !(c->buf[1] = malloc(BUF))) {
-      if (c) { free(c->buf[0]); free(c); }
+    if (!c || pipe2(c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0) {
+      free(c);
       close(cfd); close(tfd);
       continue;
     }
+    if (pipe2(c->pipe[1], O_NONBLOCK | O_CLOEXEC) < 0) {
+      close(c->pipe[0][0]); close(c->pipe[0][1]); free(c);
+      close(cfd); close(tfd);
+      continue;
+    }
+    /* A bigger pipe means fewer wake-ups; the kernel may refuse (per-user pipe limits): keep what it gives. */
+    int size0 = fcntl(c->pipe[0][1], F_SETPIPE_SZ, PIPE_BYTES), size1 = fcntl(c->pipe[1][1], F_SETPIPE_SZ, PIPE_BYTES);
+    if (size0 < 0) size0 = fcntl(c->pipe[0][1], F_GETPIPE_SZ);
+    if (size1 < 0) size1 = fcntl(c->pipe[1][1], F_GETPIPE_SZ);
+    c->room = size0 > 0 && size1 > 0 ? (size_t)(size0 < size1 ? size0 : size1) : 65536;
     c->fd[0] = cfd;
     c->fd[1] = tfd;
     for (int i = 0; i < 2; i++) c->ref[i] = (struct ref){.kind = K_TCP, .fwd = f, .conn = c, .side = i};
@@ -256,6 +272,30 @@ static void udp_expire(void) {
   }
 }
 
+/* The forwarder of this container's previous run (restart) ends by itself when
+ * that run's first process did, a moment later: end it now, so its ports are
+ * free to bind. It is known by PID_FILE in its command line. */
+static void end_previous(const char *pid_file) {
+  char *text = read_small_file(pid_file, NULL);
+  pid_t old = text ? (pid_t)atoi(text) : 0;
+  free(text);
+  if (old <= 1 || old == getpid()) return;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)old);
+  size_t len = 0;
+  char *cmd = read_small_file(path, &len);
+  int mine = 0;
+  for (size_t off = 0; cmd && off < len; off += strlen(cmd + off) + 1) mine |= strcmp(cmd + off, pid_file) == 0;
+  free(cmd);
+  if (!mine) return;
+  int pidfd = (int)syscall(SYS_pidfd_open, old, 0);
+  if (pidfd < 0) return;
+  kill(old, SIGTERM);
+  struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+  poll(&pfd, 1, 2000);
+  close(pidfd);
+}
+
 /* tspod-launch --portfwd --exit-with PID FD COMMAND...: run COMMAND with a
  * pidfd of PID at FD. slirp4netns's --exit-fd=FD then ends it when the
  * container's first process does (a pidfd polls readable at exit), instead of
@@ -297,6 +337,7 @@ int portfwd_main(int argc, char **argv) {
   int nfwd = argc - 5;
   if (nfwd > MAX_FWD) { fprintf(stderr, "too many published ports (at most %d)\n", MAX_FWD); return 125; }
   static struct fwd fwds[MAX_FWD];
+  end_previous(pid_file);
   for (int i = 0; i < nfwd; i++) {
     struct sockaddr_in host;
     if (parse_spec(argv[5 + i], &fwds[i], &host) < 0) { fprintf(stderr, "invalid port forward %s\n", argv[5 + i]); return 125; }
