@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MNT_DETACH, native } from '../native/addon.js';
 import { readPauseRecord } from '../rootless/pause.js';
 import { log } from '../util/log.js';
 import { launcherPath, runtimeDir } from '../util/paths.js';
+import { randomHex } from '../util/random.js';
 
 /**
  * A small pool of pre-started pastas: pasta takes ~150 ms (most of it its own
@@ -165,7 +165,7 @@ export function replenishPastaPool(runRoot: string, req: PoolRequest): void {
       if (key !== req.key) continue;
       if (name.startsWith('ready-') || keeperAlive(dir)) return;
     }
-    const entry = path.join(pool, `new-${crypto.randomBytes(6).toString('hex')}`);
+    const entry = path.join(pool, `new-${randomHex(6)}`);
     fs.mkdirSync(entry, { mode: 0o700 });
     fs.writeFileSync(path.join(entry, 'key'), req.key);
     const pause = readPauseRecord(runtimeDir());
