@@ -9,7 +9,7 @@ import type { ContainerRecord, ContainerStore } from '../runtime/container-store
 import type { NetworkHelperSpec } from '../runtime/spec.js';
 import type { PortMapping } from './ports.js';
 import { defaultRoute } from './host-access.js';
-import { portForwarderPidFile } from './port-forwarder.js';
+import { portForwarderPidFile, stopPortForwarder } from './port-forwarder.js';
 import {
   DNS_FORWARD,
   ensureBridge,
@@ -255,11 +255,14 @@ function fixResolvConf(file: string): void {
 }
 
 /**
- * The container stopped or is removed: free its addresses, drop it from the
- * other members' /etc/hosts, and end the rootless namespace when nobody is
- * attached any more. Its veth pairs went with its network namespace.
+ * The container stopped or is removed: end its port forwarder (user networks
+ * and slirp4netns; it also ends by itself with the container, a moment later:
+ * this frees the host ports before `rm -f` returns), free its addresses, drop
+ * it from the other members' /etc/hosts, and end the rootless namespace when
+ * nobody is attached any more. Its veth pairs went with its network namespace.
  */
 export function releaseBridgeNetworks(store: ContainerStore, id: string): void {
+  stopPortForwarder(store.runDir(id));
   const runRoot = store.runRoot;
   if (!fs.existsSync(ipamFile(runRoot))) return;
   withIpamLock(runRoot, () => {
