@@ -107,3 +107,26 @@ int main(int argc, char **argv) {
   );
   execFileSync('cc', ['-static', '-O2', '-o', path.join(rootfs, 'bin', 'udp-print'), src]);
 }
+
+/**
+ * The pasta pool's own processes under a run root (RUNROOT/netpool: the keepers
+ * and their idle pastas), once no entry is still starting. Tests that count a
+ * container's helpers leave these out: an idle entry belongs to no container
+ * (a claimed one has left that directory and counts as the container's).
+ */
+export async function poolIdlePids(runRoot: string): Promise<number[]> {
+  const pool = path.join(runRoot, 'netpool');
+  const entries = () => (fs.existsSync(pool) ? fs.readdirSync(pool) : []);
+  for (let i = 0; i < 100 && entries().some((n) => n.startsWith('new-')); i++) await new Promise((r) => setTimeout(r, 100));
+  const pids: number[] = [];
+  for (const name of entries()) {
+    for (const file of ['keeper.pid', 'pasta.pid']) {
+      try {
+        pids.push(Number(fs.readFileSync(path.join(pool, name, file), 'utf8').trim()));
+      } catch {
+        // not written (yet, or any more)
+      }
+    }
+  }
+  return pids;
+}
