@@ -312,19 +312,25 @@ export async function installLayer(store: ImageStore, staging: Staging, source: 
   const diff = path.join(staging.dir, 'diff');
   const what = `layer ${desc.digest}`;
   const entries = openLayerStream(source, { digest: desc.digest, diffID: job.diffID, mediaType: desc.mediaType, what });
-  const unpacker = new LayerUnpacker(diff, { form: job.form, what });
+  // The caller made diff/ afresh: in the overlay form only what this layer writes is there.
+  const unpacker = new LayerUnpacker(diff, { form: job.form, what, emptyRoot: job.form === 'overlay' });
   // Drive the generator by hand to get its return value (the verified digests and sizes).
   let size = 0;
-  for (;;) {
-    const r = await entries.next();
-    if (r.done) {
-      size = r.value.size;
-      break;
+  try {
+    for (;;) {
+      const r = await entries.next();
+      if (r.done) {
+        size = r.value.size;
+        break;
+      }
+      unpacker.stats.entries++;
+      await unpacker.entry(r.value);
     }
-    unpacker.stats.entries++;
-    await unpacker.entry(r.value);
+    await unpacker.finish();
+  } finally {
+    // Files still being written on the thread pool land before anyone removes staging.
+    await unpacker.settle();
   }
-  unpacker.finish();
   if (unpacker.stats.skippedDevices > 0) log.debug(`${what}: ${unpacker.stats.skippedDevices} device nodes skipped (rootless)`);
   const rec: LayerRecord = {
     id: job.chainID,

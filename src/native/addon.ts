@@ -14,6 +14,13 @@ export interface NativeAddon {
   lsetxattr(path: string, name: string, value: Buffer): void;
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
+  /**
+   * On the thread pool, in order: [kind, path, chunks | link target | null, uid, gid, mode, mtime]
+   * (0 file: open O_CREAT|O_EXCL|O_NOFOLLOW, write, fchown, fchmod, futimens, close;
+   * 1 symlink, lchown, lutimes; 2 mkdir (an existing directory kept), lchown, chmod).
+   * Rejects with the first failure (its `index`); later entries are not applied.
+   */
+  unpackBatch(ops: Array<[number, string, Buffer[] | string | null, number, number, number, number]>): Promise<void>;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipe(): [number, number];
   /** posix_spawn (no fork of Node's memory); the child's fd i is fds[i], -1 meaning /dev/null. */
