@@ -90,6 +90,24 @@ function pushOnce(port: number, bytes: number): Promise<number> {
   });
 }
 
+/** The network helpers a case starts (forwarders, slirp4netns, pasta, monitors), by process name. */
+const HELPER = /^(tspod-launch|tspod-monitor|slirp4netns|pasta|pasta\.avx2|passt\.avx2|rootlessport|rootlessport-ch|conmon)$/;
+const pidsNow = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+const readOr = (file: string) => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+/** user+sys ms of processes (10 ms ticks), gone ones counting 0. */
+const cpuMsOf = (pids: string[]) =>
+  pids.reduce((sum, p) => {
+    const stat = readOr(`/proc/${p}/stat`);
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return stat ? sum + (Number(f[11]) + Number(f[12])) * 10 : sum;
+  }, 0);
+
 interface ThroughputCase {
   label: string;
   cli: string[];
@@ -102,13 +120,15 @@ interface ThroughputCase {
  * case, so tspod's and podman's figures are A/B pairs taken at the same moment
  * on a shared machine; then they are removed.
  */
+const helperCpuMsPerGB: Record<string, number[]> = {};
 async function throughputs(cases: ThroughputCase[]): Promise<Record<string, number[]>> {
-  const live: { label: string; port: number; rm: () => void }[] = [];
+  const live: { label: string; port: number; rm: () => void; helpers: string[] }[] = [];
   const out: Record<string, number[]> = {};
   try {
     for (const [i, c] of cases.entries()) {
       const port = await freePort();
       const name = `bench-sink-${i}`;
+      const before = new Set(pidsNow());
       const engine = (args: string[]) => spawnSync(c.cli[0], [...c.cli.slice(1), ...args], { env: c.env, encoding: 'utf8' });
       const r = engine(['run', '-d', '--name', name, '--network', c.mode, '-p', `127.0.0.1:${port}:5001`, '--rootfs', rootfs, 'sink', '5001']);
       const rm = () => void engine(['rm', '-f', '-t', '0', name]);
@@ -117,7 +137,9 @@ async function throughputs(cases: ThroughputCase[]): Promise<Record<string, numb
         rm();
         continue;
       }
-      live.push({ label: c.label, port, rm });
+      // What this start left running (the sink and other people's processes aside): the helpers whose CPU counts.
+      const helpers = pidsNow().filter((p) => !before.has(p) && HELPER.test(readOr(`/proc/${p}/comm`).trim()));
+      live.push({ label: c.label, port, rm, helpers });
       // Wait for the port to carry a connection through to the sink.
       for (let k = 0; k < 100; k++) {
         try {
@@ -129,7 +151,11 @@ async function throughputs(cases: ThroughputCase[]): Promise<Record<string, numb
       }
     }
     for (let round = 0; round < Math.max(3, Math.min(runs, 5)); round++) {
-      for (const s of live) (out[s.label] ??= []).push(await pushOnce(s.port, megabytes * 1e6));
+      for (const s of live) {
+        const cpu0 = cpuMsOf(s.helpers);
+        (out[s.label] ??= []).push(await pushOnce(s.port, megabytes * 1e6));
+        (helperCpuMsPerGB[s.label] ??= []).push(((cpuMsOf(s.helpers) - cpu0) * 1e3) / megabytes);
+      }
     }
     return out;
   } finally {
@@ -196,8 +222,8 @@ try {
   // The first round is the warm-up, which interleave drops from the wall times.
   for (const [name, xs] of Object.entries(results)) rows.push([name, xs.length, min(xs).toFixed(1), median(xs).toFixed(1), median(cpu[name].slice(1)).toFixed(0)]);
   printTable(rows);
-  const tpRows: (string | number)[][] = [[`throughput host -> container (${megabytes} MB)`, 'runs', 'median MB/s']];
-  for (const [name, xs] of Object.entries(tp)) tpRows.push([name, xs.length, median(xs).toFixed(0)]);
+  const tpRows: (string | number)[][] = [[`throughput host -> container (${megabytes} MB)`, 'runs', 'median MB/s', 'helpers CPU ms/GB']];
+  for (const [name, xs] of Object.entries(tp)) tpRows.push([name, xs.length, median(xs).toFixed(0), median(helperCpuMsPerGB[name] ?? [NaN]).toFixed(0)]);
   printTable(tpRows);
   const m = (k: string) => (results[k] ? median(results[k]) : NaN);
   const added = (cli: string, mode: string) => +(m(`${cli} run --rm --network ${mode} true`) - m(`${cli} run --rm --network none true`)).toFixed(1);
