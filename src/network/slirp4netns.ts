@@ -57,6 +57,9 @@ export function slirp4netnsHelper(slirp: string, runDir: string, o: Slirp4netnsO
   const each = ports.flatMap((p) => Array.from({ length: p.range }, (_, i) => ({ ...p, hostPort: p.hostPort + i, containerPort: p.containerPort + i })));
   const apiRequests: string[] = [];
   const script: string[] = [];
+  // Neither handler binds IPv6 host addresses (slirp4netns's API refuses them too).
+  const v6 = each.find((p) => net.isIPv6(p.hostIp));
+  if (v6) throw new TspodError(`cannot publish on the IPv6 address ${v6.hostIp} with slirp4netns: give an IPv4 host address (or none), or use --network pasta`);
   if (o.portHandler === 'slirp4netns') {
     for (const p of each) {
       apiRequests.push(
@@ -67,8 +70,6 @@ export function slirp4netnsHelper(slirp: string, runDir: string, o: Slirp4netnsO
       );
     }
   } else if (each.length) {
-    const v6 = each.find((p) => net.isIPv6(p.hostIp));
-    if (v6) throw new TspodError(`cannot publish on the IPv6 address ${v6.hostIp} with slirp4netns's rootlesskit port handler: use an IPv4 host address, or --network slirp4netns:port_handler=slirp4netns`);
     const forwards = each.map((p) => `${p.protocol}:${p.hostIp || '0.0.0.0'}:${p.hostPort}:${guest}:${p.containerPort}`);
     // The forwarder must not hold slirp4netns's ready pipe: a failing slirp4netns would then go unnoticed for 15 s.
     script.push(`${shellWord(launcherPath())} --portfwd --no-transparent ${shellWord(netnsPath)} "$TSPOD_CONTAINER_PID" ${shellWord(portForwarderPidFile(runDir))} ${forwards.join(' ')} ${READY_FD}>&- ${EXIT_FD}>&- || exit 125`);

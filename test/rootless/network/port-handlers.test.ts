@@ -216,5 +216,11 @@ describe('slirp4netns outbound_addr', () => {
       expect(r.stderr, bad).toMatch(/^Error: [^\n]+\n$/);
     }
     expect(t(['create', '--network', 'slirp4netns:enable_ipv6=true,outbound_addr6=::1', '--rootfs', rootfs, 'true']).status).toBe(0);
+    // An IPv6 host address: neither handler binds one (slirp4netns's own API refuses it too).
+    for (const handler of ['rootlesskit', 'slirp4netns']) {
+      const r = t(['run', '--rm', '--network', `slirp4netns:port_handler=${handler}`, '-p', '[::1]:18799:80', '--rootfs', rootfs, 'true']);
+      expect(r.status, handler).toBe(125);
+      expect(r.stderr, handler).toBe('Error: cannot publish on the IPv6 address ::1 with slirp4netns: give an IPv4 host address (or none), or use --network pasta\n');
+    }
   });
 });
