@@ -29,12 +29,24 @@ const createStart = (cmd: string[], e: NodeJS.ProcessEnv) => () => {
   return ms;
 };
 
+// The same image in both stores: the embedded default image, loaded from its archive.
+const imageTar = path.join(root, 'dist', 'busybox-image.tar');
+const IMG = 'localhost/busybox:latest';
+spawnSync(tspod, ['load', '-q', '-i', imageTar], { env, stdio: 'ignore' });
+if (podman) spawnSync('podman', ['load', '-q', '-i', imageTar], { stdio: 'ignore' });
+
 const cases: Record<string, () => number> = {
+  'tspod run --rm --network none IMG true': T(['run', '--rm', '--network', 'none', IMG, 'true']),
+  'tspod run --rm IMG true (default network)': T(['run', '--rm', IMG, 'true']),
+  "tspod run --rm IMG sh -c 'echo hi'": T(['run', '--rm', '--network', 'none', IMG, 'sh', '-c', 'echo hi']),
   'tspod run --rm --network none true': T(['run', '--rm', '--network', 'none', '--rootfs', rootfs, 'true']),
   "tspod run --rm sh -c 'echo hi'": T(['run', '--rm', '--network', 'none', '--rootfs', rootfs, 'sh', '-c', 'echo hi']),
   'tspod start (after create)': createStart([tspod], env),
 };
 if (podman) {
+  cases['podman run --rm --network none IMG true'] = P(['run', '--rm', '--network', 'none', IMG, 'true']);
+  cases['podman run --rm IMG true (default network)'] = P(['run', '--rm', IMG, 'true']);
+  cases["podman run --rm IMG sh -c 'echo hi'"] = P(['run', '--rm', '--network', 'none', IMG, 'sh', '-c', 'echo hi']);
   cases['podman run --rm --network none true'] = P(['run', '--rm', '--network', 'none', '--rootfs', rootfs, 'true']);
   cases["podman run --rm sh -c 'echo hi'"] = P(['run', '--rm', '--network', 'none', '--rootfs', rootfs, 'sh', '-c', 'echo hi']);
   cases['podman start (after create)'] = createStart(podman, podmanEnv);
@@ -68,6 +80,9 @@ try {
   console.log(
     JSON.stringify({
       runs,
+      runImageTrueVsPodman: podman ? ratio('tspod run --rm --network none IMG true', 'podman run --rm --network none IMG true') : null,
+      runImageDefaultNetworkVsPodman: podman ? ratio('tspod run --rm IMG true (default network)', 'podman run --rm IMG true (default network)') : null,
+      runImageEchoVsPodman: podman ? ratio("tspod run --rm IMG sh -c 'echo hi'", "podman run --rm IMG sh -c 'echo hi'") : null,
       runTrueVsPodman: podman ? ratio('tspod run --rm --network none true', 'podman run --rm --network none true') : null,
       runEchoVsPodman: podman ? ratio("tspod run --rm sh -c 'echo hi'", "podman run --rm sh -c 'echo hi'") : null,
       startVsPodman: podman ? ratio('tspod start (after create)', 'podman start (after create)') : null,
