@@ -42,14 +42,15 @@ function buildArchive(dirs: string[], out: string): void {
   execFileSync('tar', ['--create', '--file', out, '--directory', dir, '.']);
 }
 
-/** Wall time (ms) and peak RSS (kB) of one command, via GNU time. */
-function measure(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; rssKb: number } {
+/** Wall time (ms), CPU time (user+sys, ms, all threads and children) and peak RSS (kB) of one command, via GNU time. */
+function measure(cmd: string[], env: NodeJS.ProcessEnv): { ms: number; cpuMs: number; rssKb: number } {
   const timeFile = path.join(work, 'time.out');
   const start = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, ...cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr.toString().slice(-400)}`);
-  return { ms, rssKb: Number(fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()) };
+  const [user, sys, rss] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { ms, cpuMs: (user! + sys!) * 1000, rssKb: rss! };
 }
 
 const registry = await startRegistry({ mode: 'plain' });
@@ -66,10 +67,11 @@ try {
   await pushImage(client, 'bench/debian', 'latest', debian);
   client.close();
   const podman = commandExists('podman');
-  const results: Record<string, { ms: number[]; rss: number[] }> = {};
-  const record = (k: string, m: { ms: number; rssKb: number }) => {
-    results[k] ??= { ms: [], rss: [] };
+  const results: Record<string, { ms: number[]; cpu: number[]; rss: number[] }> = {};
+  const record = (k: string, m: { ms: number; cpuMs: number; rssKb: number }) => {
+    results[k] ??= { ms: [], cpu: [], rss: [] };
     results[k].ms.push(m.ms);
+    results[k].cpu.push(m.cpuMs);
     results[k].rss.push(m.rssKb);
   };
   for (let i = 0; i < runs; i++) {
@@ -97,10 +99,11 @@ try {
       fs.rmSync(home, { recursive: true, force: true });
     }
   }
-  const rows: (string | number)[][] = [['case', 'runs', 'min ms', 'median ms', 'median peak RSS MB']];
-  for (const [k, v] of Object.entries(results)) rows.push([k, v.ms.length, min(v.ms).toFixed(0), median(v.ms).toFixed(0), (median(v.rss) / 1024).toFixed(1)]);
+  const rows: (string | number)[][] = [['case', 'runs', 'min ms', 'median ms', 'median CPU ms', 'median peak RSS MB']];
+  for (const [k, v] of Object.entries(results)) rows.push([k, v.ms.length, min(v.ms).toFixed(0), median(v.ms).toFixed(0), median(v.cpu).toFixed(0), (median(v.rss) / 1024).toFixed(1)]);
   printTable(rows);
   const ratio = (image: string) => (results[`podman pull ${image}`] ? +(median(results[`tspod pull ${image}`].ms) / median(results[`podman pull ${image}`].ms)).toFixed(2) : null);
+  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
     JSON.stringify({
       runs,
