@@ -360,11 +360,50 @@ export function writeAll(fd: number, chunk: Uint8Array): void {
   while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
 }
 
+/** fs.write at a position until all of `chunk` is written. */
+async function writeAllAt(fd: number, chunk: Uint8Array, position: number): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    off += await new Promise<number>((resolve, reject) =>
+      fs.write(fd, chunk, off, chunk.length - off, position + off, (err, n) => (err ? reject(err) : resolve(n))),
+    );
+  }
+}
+
+/** Blob bytes the thread pool may still be writing (bounds memory when the disk is slow). */
+const BLOB_WRITE_BEHIND = 8 << 20;
+
+/**
+ * The blob's bytes, passed on as they come and written to `fd` on the thread pool (in
+ * order, one write at a time) rather than on the main thread, which decompresses and
+ * parses meanwhile; the end (or any exit) waits for the writes, so the file is whole
+ * before the layer is committed and before the caller closes fd.
+ */
 async function* teeToFile(src: AsyncIterable<Buffer>, fd: number, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of src) {
-    writeAll(fd, chunk);
-    onBytes(chunk.length);
-    yield chunk;
+  let writes: Promise<void> = Promise.resolve();
+  let behind = 0;
+  let position = 0;
+  let failure: { err: unknown } | undefined;
+  try {
+    for await (const chunk of src) {
+      const at = position;
+      position += chunk.length;
+      behind += chunk.length;
+      writes = writes
+        .then(() => (failure ? undefined : writeAllAt(fd, chunk, at)))
+        .then(
+          () => void (behind -= chunk.length),
+          (err: unknown) => void (failure ??= { err }),
+        );
+      if (behind > BLOB_WRITE_BEHIND) await writes;
+      if (failure) throw failure.err;
+      onBytes(chunk.length);
+      yield chunk;
+    }
+    await writes;
+    if (failure) throw failure.err;
+  } finally {
+    await writes;
   }
 }
 
