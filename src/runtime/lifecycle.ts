@@ -12,6 +12,7 @@ import { resolveCapabilities } from './capabilities.js';
 import { type ContainerRecord, ContainerStore } from './container-store.js';
 import { resolvConf, writeEtcFiles } from './etc-files.js';
 import { pastaArgs, pastaBinary } from '../network/pasta.js';
+import { claimPooledPasta, type PoolRequest, poolIdleSeconds, poolRequest, pastaWithPorts, releasePooledPasta, replenishPastaPoolLater } from '../network/pasta-pool.js';
 import { type NetworkMode, parseNetworkMode } from '../network/mode.js';
 import { hostContainersInternal } from '../network/host-access.js';
 import { slirp4netnsHelper, slirpAddresses } from '../network/slirp4netns.js';
@@ -25,7 +26,7 @@ import { VolumeStore } from './volumes.js';
 import type { PortMapping } from '../network/ports.js';
 import { resolveUser } from './user.js';
 import { hostIdOf } from './id-mappings.js';
-import { containerGidMapped, keepIdEtcMounts } from './userns-files.js';
+import { containerGidMapped, etcOverrides, keepIdEtcMounts } from './userns-files.js';
 
 export function openStore(ctx: GlobalContext): ContainerStore {
   return new ContainerStore(ctx.storageRoot, ctx.runRoot);
@@ -48,7 +49,9 @@ function gidMapped(gid: number): boolean {
 /** Everything the native side needs to start this container. */
 export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootfs = rec.config.rootfs): ContainerSpec {
   const c = { ...rec.config, rootfs };
-  const user = resolveUser(c.user, c.rootfs);
+  // keep-id's /etc/passwd entry names the user too (`run --userns=keep-id -u NAME`).
+  const keepIdMounts = keepIdEtcMounts(store.runDir(rec.id), c.rootfs, c.userns, c.workdir);
+  const user = resolveUser(c.user, c.rootfs, etcOverrides(keepIdMounts));
   const mode = parseNetworkMode(c.network);
   const slirp = mode.kind === 'slirp4netns' ? slirpAddresses(mode.options) : undefined;
   // slirp4netns's own forwarder comes first, as in Podman; pasta's only when the host's are loopback ones.
@@ -59,6 +62,10 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
     addHosts: [...(hostInternal ? [{ ip: hostInternal, names: ['host.containers.internal', 'host.docker.internal'] }] : []), ...(c.addHosts ?? [])],
   });
   const joined = joinedNetwork(store, mode);
+  // The default pasta without ports or options: a pre-started one from the pool when there is one.
+  const pool = pastaPoolRequest(c, dns);
+  const pooled = pool && claimPooledPasta(store.runRoot, store.runDir(rec.id), pool);
+  if (mode.kind === 'pasta' && c.ports?.length) pastaWithPorts(store.runRoot);
   // Sharing a network namespace shares its /etc/hosts and resolv.conf too, as in Podman.
   if (joined.etcDir) {
     etcFiles = etcFiles.map((f) => (f.destination === '/etc/hostname' ? f : { ...f, source: path.join(joined.etcDir!, path.basename(f.destination)) }));
@@ -77,20 +84,22 @@ export function containerSpec(store: ContainerStore, rec: ContainerRecord, rootf
     etcFiles,
     extraMounts: [
       ...userMountSpecs(store, { ...rec, config: c }, c.userns ? { uid: hostIdOf(user.uid, c.userns.uidMap) ?? 0, gid: hostIdOf(user.gid, c.userns.gidMap) ?? 0 } : user),
-      ...keepIdEtcMounts(store.runDir(rec.id), c.rootfs, c.userns, c.workdir),
+      ...keepIdMounts,
       ...(c.init ? [{ destination: INIT_PATH, type: 'bind', source: initBinary(), recursive: false, readonly: true, file: true }] : []),
     ],
     ttyGroupMapped: c.userns ? containerGidMapped(c.userns, 5) : gidMapped(5),
     ...(c.userns ? { userns: c.userns } : {}),
     network:
-      mode.kind === 'pasta'
+      pooled
+        ? { argv: [], ...pooled }
+        : mode.kind === 'pasta'
         ? pastaNetwork(store.runDir(rec.id), c.ports ?? [], dns, mode.options)
         : mode.kind === 'slirp4netns'
           ? slirp4netnsHelper(findExecutable('slirp4netns') ?? 'slirp4netns', store.runDir(rec.id), mode.options, c.ports ?? [])
           : mode.kind === 'network'
             ? attachBridgeNetworks(store.storageRoot, store, rec, c.networks ?? [{ name: mode.name, aliases: [] }], c.ports ?? [])
             : undefined,
-    ...(joined.netns ? { joinNamespaces: { net: joined.netns } } : {}),
+    ...(joined.netns ? { joinNamespaces: { net: joined.netns } } : pooled ? { joinNamespaces: { net: pooled.netnsPath } } : {}),
   });
 }
 
@@ -197,6 +206,22 @@ function pastaNetwork(runDir: string, ports: PortMapping[], dnsForward?: string,
   return { argv: pastaArgs(pastaBinary(), ports, { netnsPath, pidFile, dnsForward, options }), netnsPath, pidFile };
 }
 
+/**
+ * The pool's terms: pasta as the default mode starts it (no published ports,
+ * no pasta options), for a container without a user namespace of its own
+ * (whose init could not enter a namespace owned by the rootless one) or a pod.
+ */
+function pastaPoolRequest(c: ContainerRecord['config'], dns = pastaDnsForward()): PoolRequest | undefined {
+  const mode = parseNetworkMode(c.network);
+  if (mode.kind !== 'pasta' || mode.options?.length || c.ports?.length || c.userns || c.pod || poolIdleSeconds() === 0) return undefined;
+  const bin = pastaBinary();
+  return poolRequest((netnsPath, pidFile) => pastaArgs(bin, [], { netnsPath, pidFile, dnsForward: dns }));
+}
+
+function pastaDnsForward(): string | undefined {
+  return hostHasUsableNameserver() ? undefined : PASTA_DNS_FORWARD;
+}
+
 /** The address pasta answers DNS on when the host's resolvers are loopback ones (as Podman uses). */
 const PASTA_DNS_FORWARD = '169.254.1.1';
 
@@ -287,6 +312,8 @@ export interface StartOptions {
   /** attached: the keys that detach (Podman's --detach-keys; '' disables), and whether our signals reach the container */
   detachKeys?: string;
   sigProxy?: boolean;
+  /** a restart policy's start (the monitor's cleanup): refused under the lock once a stop has been recorded */
+  policyRestart?: boolean;
 }
 
 /**
@@ -300,6 +327,8 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
   const rec = await withLock(store.lockPath(id), async () => {
     const current = await reconcile(store, store.get(id));
     if (current.state.status === 'running' || current.state.status === 'paused') return undefined;
+    // A stop recorded (under this lock) since the cleanup chose to restart wins: the container stays stopped.
+    if (opts.policyRestart && current.state.stoppedByUser) return undefined;
     fs.mkdirSync(store.runDir(id), { recursive: true, mode: 0o700 });
     fs.rmSync(store.exitFile(id), { force: true });
     // Saved with the running state below: one database write fewer per start.
@@ -327,6 +356,7 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
     } catch (err) {
       // The addresses leased for it go back (the launcher has undone the rest).
       releaseBridgeNetworks(store, id);
+      releasePooledPasta(store.runDir(id));
       await store.update(id, (r) => {
         r.state = { ...r.state, status: 'exited', exitCode: (err as TspodError).exitCode ?? 125, error: (err as Error).message, finishedAt: new Date().toISOString() };
       });
@@ -353,6 +383,10 @@ export async function startContainer(ctx: GlobalContext, store: ContainerStore, 
     if (opts.attach) throw new TspodError(`container ${id} is already running; use 'tspod attach' or 'tspod logs -f'`);
     return 0;
   }
+  // The next run finds a pasta ready: one starts in the background, off this run's own path.
+  // (After a pasta with published ports too, which took the pool's entry away: see pastaWithPorts.)
+  const pool = pastaPoolRequest({ ...rec.updated.config, ports: [] });
+  if (pool) replenishPastaPoolLater(store.runRoot, pool, opts.attach ? 250 : 0);
   if (!opts.attach) return 0;
   const code = await rec.monitor.exited;
   if (code === DETACHED) return DETACHED;
@@ -382,18 +416,24 @@ export async function killContainer(store: ContainerStore, nameOrId: string, sig
 
 /** Stop: the stop signal, then SIGKILL after the timeout, as Podman does. */
 export async function stopContainer(store: ContainerStore, nameOrId: string, timeoutSecs?: number): Promise<ContainerRecord> {
-  let rec = await reconcile(store, store.get(nameOrId));
-  if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-    // Between two runs of a restart policy: the stop still counts, so no further restart comes.
-    const policy = rec.config.restartPolicy?.name ?? 'no';
-    if (policy !== 'no' && rec.state.status === 'exited' && !rec.state.stoppedByUser) {
-      rec = await store.update(rec.id, (r) => (r.state.stoppedByUser = true));
+  // The stop is recorded under the container's lock, which a start holds from its check to its running state:
+  // a restart policy's start either ran before (we stop what it started) or sees the stop and starts nothing.
+  const id = store.get(nameOrId).id;
+  let rec = await withLock(store.lockPath(id), async () => {
+    const now = await reconcile(store, store.get(id));
+    if (now.state.status !== 'running' && now.state.status !== 'paused') {
+      // Between two runs of a restart policy: the stop still counts, so no further restart comes.
+      const policy = now.config.restartPolicy?.name ?? 'no';
+      if (policy !== 'no' && now.state.status === 'exited' && !now.state.stoppedByUser) {
+        return store.update(id, (r) => (r.state.stoppedByUser = true));
+      }
+      return now;
     }
-    return rec;
-  }
+    // Recorded first, so the monitor's cleanup sees it and applies no restart policy.
+    return store.update(id, (r) => (r.state.stoppedByUser = true));
+  });
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') return rec;
   const paused = rec.state.status === 'paused';
-  // Recorded first, so the monitor's cleanup sees it and applies no restart policy.
-  rec = await store.update(rec.id, (r) => (r.state.stoppedByUser = true));
   const { pid, pidStartTime } = rec.state;
   const timeout = timeoutSecs ?? rec.config.stopTimeout;
   if (timeout > 0) {
@@ -470,6 +510,7 @@ export function containersUsingVolume(store: ContainerStore, name: string): Cont
 export function teardownNetwork(store: ContainerStore, id: string): void {
   releaseBridgeNetworks(store, id);
   const dir = store.runDir(id);
+  releasePooledPasta(dir);
   for (const [file, comm] of [['pasta.pid', /^pas/], ['slirp4netns.pid', /^slirp4netns/]] as const) {
     const pidFile = path.join(dir, file);
     try {

@@ -255,11 +255,10 @@ export class ContainerCleanupCommand extends TspodCommand {
         restart = true;
       }
     });
-    // Outside the lock: start takes it again, unless a stop came meanwhile.
-    if (restart && store.find(rec.id)?.state.stoppedByUser) restart = false;
-    if (restart) await startContainer(this.globals, store, rec.id, { attach: false });
+    // Outside the lock: start takes it again, and there starts nothing if a stop was recorded meanwhile.
+    if (restart) await startContainer(this.globals, store, rec.id, { attach: false, policyRestart: true });
     // A pod with --exit-policy=stop stops when its last container has exited.
-    else await (await import('../../pod/pods.js')).afterMemberExit(this.globals, rec);
+    if (!restart || store.find(rec.id)?.state.stoppedByUser) await (await import('../../pod/pods.js')).afterMemberExit(this.globals, rec);
     return 0;
   }
 }

@@ -70,7 +70,10 @@ describe('exec -u', () => {
     expect(g.stderr).toBe('Error: unable to find group bogus: no matching entries in group file\n');
   });
 
-  it("--userns=keep-id: the user's own name works for exec -u", () => {
+  it("--userns=keep-id: the user's own name works for run -u and exec -u", () => {
+    const run = t(['run', '--rm', '--userns=keep-id', '-u', me.username, 'busybox', 'id']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`uid=${me.uid}(${me.username}) gid=${me.gid}(${me.username}) groups=${me.gid}(${me.username})\n`);
     expect(t(['run', '-d', '--name', 'kid', '--userns=keep-id', 'busybox', 'sleep', '300']).status).toBe(0);
     const ex = t(['exec', '-u', me.username, 'kid', 'id']);
     expect(ex.stderr).toBe('');
