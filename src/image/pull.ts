@@ -371,7 +371,7 @@ async function writeAllAt(fd: number, chunk: Uint8Array, position: number): Prom
 }
 
 /** Blob bytes the thread pool may still be writing (bounds memory when the disk is slow). */
-const BLOB_WRITE_BEHIND = 8 << 20;
+const BLOB_WRITE_BEHIND = 1 << 20;
 
 /**
  * The blob's bytes, passed on as they come and written to `fd` on the thread pool (in

@@ -16,7 +16,7 @@
  * the layer. Anything else fails with a TspodError and the caller throws the staging
  * directory away: nothing is written outside `root`.
  *
- * Speed: regular files (body in memory, up to 8 MiB), symlinks and (when the root starts
+ * Speed: regular files (body in memory, up to 1 MiB), symlinks and (when the root starts
  * empty) directories are created by the native addon on libuv's thread pool, in batches
  * of entries applied in order (per file: create O_EXCL|O_NOFOLLOW, write, fchown, fchmod,
  * futimens, close), while the main thread goes on fetching, hashing, decompressing and
@@ -51,9 +51,9 @@ export interface UnpackOptions {
 const BATCH_ENTRIES = 64;
 const BATCH_BYTES = 1 << 20;
 const MAX_PENDING = 4;
-const MAX_PENDING_BYTES = 16 << 20;
+const MAX_PENDING_BYTES = 2 << 20;
 /** Files up to this size are gathered in memory and written off the main thread (MAX_PENDING_BYTES bounds what waits). */
-const ASYNC_FILE_MAX = 8 << 20;
+const ASYNC_FILE_MAX = 1 << 20;
 
 /** [kind (0 file, 1 symlink, 2 directory), path, chunks | link target | null, uid, gid, mode, mtime] */
 type BatchOp = [0 | 1 | 2, string, Buffer[] | string | null, number, number, number, number];
