@@ -318,7 +318,8 @@ describe('pause and unpause', () => {
 
   it('without a delegated cgroup, pause fails with Podman message and 125', () => {
     // A child cgroup that may have no children: a container started from it gets no cgroup of its own.
-    let line = `"$T" run -d --name nodeleg busybox sleep 60 >/dev/null && "$T" pause nodeleg`;
+    // --network none: a default-mode run would leave the pasta pool's keeper (idle 300 s) in this cgroup.
+    let line = `"$T" run -d --network none --name nodeleg busybox sleep 60 >/dev/null && "$T" pause nodeleg`;
     let child: string | undefined;
     if (cgroup) {
       child = path.join(cgroup, `no-children-${process.pid}`);
