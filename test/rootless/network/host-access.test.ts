@@ -1,11 +1,10 @@
 import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { addWebRoot, freePort, get, hostAddress, retry } from './net-helpers.js';
+import { addWebRoot, freePort, get, hostAddress, retry, startLoopbackServer } from './net-helpers.js';
 
 const sandbox = new TspodSandbox('hostaccess');
 const rootfs = makeBusyboxRootfs(sandbox.home);
@@ -16,19 +15,14 @@ const t = (args: string[]) => sandbox.run(args);
 // A server on the host's loopback only: what allow_host_loopback (or pasta's --map-gw) opens.
 // Its own process: the suite's event loop is blocked while tspod runs.
 let loopbackPort = 0;
-let server: ChildProcess | undefined;
+let stopServer: () => void = () => undefined;
 
 beforeAll(async () => {
-  loopbackPort = await freePort();
-  const www = path.join(sandbox.home, 'host-www');
-  fs.mkdirSync(www);
-  fs.writeFileSync(path.join(www, 'index.html'), 'from-host-loopback\n');
-  server = spawn(BUSYBOX!, ['httpd', '-f', '-p', `127.0.0.1:${loopbackPort}`, '-h', www], { stdio: 'ignore' });
-  await retry('the host loopback server', () => get('127.0.0.1', loopbackPort));
+  ({ port: loopbackPort, stop: stopServer } = await startLoopbackServer(BUSYBOX!, sandbox.home));
 });
 
 afterAll(() => {
-  server?.kill();
+  stopServer();
   t(['rm', '-a', '-f']);
   sandbox.dispose();
 });

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -129,4 +129,19 @@ export async function poolIdlePids(runRoot: string): Promise<number[]> {
     }
   }
   return pids;
+}
+
+/**
+ * A busybox httpd on the host's loopback only (its own process: a suite's event loop
+ * is blocked while tspod runs), serving "from-host-loopback". What allow_host_loopback
+ * or pasta's --map-gw opens to a container.
+ */
+export async function startLoopbackServer(busybox: string, home: string): Promise<{ port: number; stop: () => void }> {
+  const port = await freePort();
+  const www = path.join(home, 'host-www');
+  fs.mkdirSync(www);
+  fs.writeFileSync(path.join(www, 'index.html'), 'from-host-loopback\n');
+  const server: ChildProcess = spawn(busybox, ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', www], { stdio: 'ignore' });
+  await retry('the host loopback server', () => get('127.0.0.1', port));
+  return { port, stop: () => server.kill() };
 }

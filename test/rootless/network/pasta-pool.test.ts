@@ -1,11 +1,10 @@
 import '../../helpers/require-unprivileged.js';
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX, makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { freePort, get, helperPids, retry } from './net-helpers.js';
+import { freePort, get, helperPids, retry, startLoopbackServer } from './net-helpers.js';
 
 // The pre-started pasta pool (src/network/pasta-pool.ts, native/src/netpool.c).
 // A short idle time, so that the entry's own end can be watched.
@@ -18,19 +17,14 @@ const COLD = { TSPOD_PASTA_POOL_IDLE: '0' };
 const pool = path.join(sandbox.runDir, 'netpool');
 
 let loopbackPort = 0;
-let server: ChildProcess | undefined;
+let stopServer: () => void = () => undefined;
 
 beforeAll(async () => {
-  loopbackPort = await freePort();
-  const www = path.join(sandbox.home, 'host-www');
-  fs.mkdirSync(www);
-  fs.writeFileSync(path.join(www, 'index.html'), 'from-host-loopback\n');
-  server = spawn(BUSYBOX!, ['httpd', '-f', '-p', `127.0.0.1:${loopbackPort}`, '-h', www], { stdio: 'ignore' });
-  await retry('the host loopback server', () => get('127.0.0.1', loopbackPort));
+  ({ port: loopbackPort, stop: stopServer } = await startLoopbackServer(BUSYBOX!, sandbox.home));
 });
 
 afterAll(() => {
-  server?.kill();
+  stopServer();
   t(['rm', '-a', '-f']);
   sandbox.dispose();
 });
