@@ -73,8 +73,48 @@ export class TspodSandbox {
     }
   }
 
+  /**
+   * End the pasta pool's keepers and pastas (RUNROOT/netpool): a replacement
+   * entry a last `run` started in the background would otherwise still be
+   * writing into the pool while its directory is removed (ENOTEMPTY).
+   */
+  stopPastaPool(): void {
+    const pool = path.join(this.runDir, 'netpool');
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    for (let i = 0; i < 200; i++) {
+      let entries: string[];
+      try {
+        entries = fs.readdirSync(pool);
+      } catch {
+        return;
+      }
+      const live = entries.flatMap((name) =>
+        ['keeper.pid', 'pasta.pid'].flatMap((file) => {
+          try {
+            const pid = Number(fs.readFileSync(path.join(pool, name, file), 'utf8').trim());
+            // Only our own processes: a pid file can outlive its process, and the number be reused.
+            const ours = file === 'pasta.pid' ? /^pas/.test(fs.readFileSync(`/proc/${pid}/comm`, 'utf8')) : fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--netpool');
+            return pid > 1 && ours ? [pid] : [];
+          } catch {
+            return [];
+          }
+        }),
+      );
+      if (live.length === 0) return;
+      for (const pid of live) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+      sleep(25);
+    }
+  }
+
   /** Stop this sandbox's pause process and delete its files. */
   dispose(): void {
+    this.stopPastaPool();
     const rec = this.pauseRecord();
     // Files made inside the namespace by subordinate ids can only be removed from inside it.
     if (rec) spawnSync(TSPOD_BIN, ['unshare', 'rm', '-rf', this.home], { env: this.env });
@@ -85,6 +125,6 @@ export class TspodSandbox {
         // already gone
       }
     }
-    fs.rmSync(this.home, { recursive: true, force: true });
+    fs.rmSync(this.home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
