@@ -5,7 +5,7 @@ import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { findExecutable } from '../util/which.js';
 import { type NetworkRecord, parseSubnet } from './networks-store.js';
-import { childProcess } from '../util/child-process.js';
+import { spawnSync } from 'node:child_process';
 
 /**
  * The rootless network namespace: one per user (per run root), where the
@@ -39,7 +39,7 @@ export const TOOL_PATH = `${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}:
 
 /** Run a program; its stderr becomes the error when it fails. */
 export function run(argv: string[], input?: string): string {
-  const r = childProcess().spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: TOOL_PATH } });
+  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PATH: TOOL_PATH } });
   if (r.error) throw new TspodError(`cannot run ${argv[0]}: ${r.error.message}; install ${argv[0] === 'nft' ? 'nftables' : argv[0] === 'ip' ? 'iproute2' : 'util-linux'}`);
   if (r.status !== 0) {
     throw new TspodError(`${argv.filter((a) => !a.includes('\n')).join(' ')} failed: ${(r.stderr || r.stdout || `exit status ${r.status}`).trim().replace(/\n/g, '; ')}`);

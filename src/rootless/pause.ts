@@ -6,7 +6,7 @@ import { ensureRuntimeDir, hostGid, hostUid, launcherPath } from '../util/paths.
 import { writeFileAtomic } from '../storage/atomic.js';
 import { withLock } from '../storage/lock.js';
 import { buildMapping, currentUser, type IdMapping, subIdRanges } from './subid.js';
-import { childProcess } from '../util/child-process.js';
+import { spawnSync } from 'node:child_process';
 
 /**
  * The pause process holds the rootless user + mount namespace between
@@ -110,7 +110,7 @@ export function planNamespace(): NamespacePlan {
 function createPause(runDir: string): PauseRecord {
   const plan = planNamespace();
   for (const w of plan.warnings) log.warn(w);
-  const result = childProcess().spawnSync(launcherPath(), ['--create-userns'], {
+  const result = spawnSync(launcherPath(), ['--create-userns'], {
     input: JSON.stringify(plan),
     encoding: 'utf8',
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { TspodError } from '../util/errors.js';
 import { inRootlessNamespace, isRootless, launcherPath } from '../util/paths.js';
 import { ensurePauseProcess } from './pause.js';
-import { childProcess } from '../util/child-process.js';
+import { spawn } from 'node:child_process';
 
 /**
  * Called by every command that needs to act as root in the rootless namespace
@@ -26,7 +26,7 @@ export async function requireUserNamespace(): Promise<void> {
 /** Run this same command line again through the launcher and pass its result on. */
 function reexecThroughLauncher(): Promise<number> {
   return new Promise((resolve) => {
-    const child = childProcess().spawn(launcherPath(), process.argv.slice(1), {
+    const child = spawn(launcherPath(), process.argv.slice(1), {
       stdio: 'inherit',
       env: { ...process.env, _TSPOD_REEXEC: '1', TSPOD_NODE: process.execPath },
     });

@@ -7,7 +7,7 @@ import { parseProcIdMap, type IdMapping } from '../rootless/subid.js';
 import { inspectCgroups } from './cgroups.js';
 import { isRootless, launcherPath } from '../util/paths.js';
 import { tspodVersion } from '../version.js';
-import { childProcess } from '../util/child-process.js';
+import { spawnSync } from 'node:child_process';
 
 /** Podman's `info` shape: JSON keys as Podman writes them, so templates like
  *  {{.Host.Kernel}} and {{.Store.GraphDriverName}} work the same. */
@@ -54,7 +54,7 @@ function findExecutable(name: string): string | undefined {
 function helperInfo(name: string, versionArgs: string[]): { executable: string; package: string; version: string } {
   const executable = findExecutable(name);
   if (!executable) return { executable: '', package: '', version: '' };
-  const r = childProcess().spawnSync(executable, versionArgs, { encoding: 'utf8', timeout: 5000 });
+  const r = spawnSync(executable, versionArgs, { encoding: 'utf8', timeout: 5000 });
   const version = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim())?.trim() ?? '';
   return { executable, package: '', version };
 }
