@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -431,6 +432,11 @@ Napi::Value ReapChild(const Napi::CallbackInfo &info) {
 // watchReadable(fd, onData(chunk: Buffer | null)) -> { close(), unref() }: reads a
 // pipe on Node's own loop (a uv_poll), chunk by chunk, null at its end. What
 // net.Socket gives, without loading net (~9 ms of every `run`).
+//
+// Two owners share the struct: the poll handle (`loop`, from uv_poll_init until
+// its uv_close callback, which also drops the callback and async context) and the
+// JS close()/unref() functions (until they are garbage collected), which may still
+// be called after the watch has ended.
 struct FdWatch {
   uv_poll_t poll;
   int fd;
@@ -438,21 +444,24 @@ struct FdWatch {
   napi_env env;
   Napi::FunctionReference onData;
   Napi::AsyncContext *async;
+  std::shared_ptr<FdWatch> loop;
 };
+
+void OnWatchClosed(uv_handle_t *h) {
+  FdWatch *done = static_cast<FdWatch *>(h->data);
+  done->onData.Reset();
+  delete done->async;
+  done->async = nullptr;
+  // Last: may free `done` (when the JS functions are already gone).
+  std::shared_ptr<FdWatch> last = std::move(done->loop);
+}
 
 void CloseWatch(FdWatch *w) {
   if (w->closed) return;
   w->closed = true;
   uv_poll_stop(&w->poll);
   close(w->fd);
-  // The struct itself stays allocated (a few dozen bytes per watcher, one or two per
-  // command): the JS close() and unref() may still be called after this.
-  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), [](uv_handle_t *h) {
-    FdWatch *done = static_cast<FdWatch *>(h->data);
-    done->onData.Reset();
-    delete done->async;
-    done->async = nullptr;
-  });
+  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWatchClosed);
 }
 
 void OnReadable(uv_poll_t *handle, int status, int) {
@@ -488,24 +497,30 @@ Napi::Value WatchReadable(const Napi::CallbackInfo &info) {
     SysError(env, "fcntl", errno).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  FdWatch *w = new FdWatch();
+  auto w = std::make_shared<FdWatch>();
   w->fd = fd;
   w->closed = false;
   w->env = env;
+  w->poll.data = w.get();
+  int rc = uv_poll_init(loop, &w->poll, fd);
+  if (rc != 0) {
+    Napi::Error::New(env, std::string("watchReadable: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // From here on the handle is in the loop: its memory lives until uv_close's callback.
+  w->loop = w;
   w->onData = Napi::Persistent(info[1].As<Napi::Function>());
   w->async = new Napi::AsyncContext(env, "tspod:watchReadable");
-  w->poll.data = w;
-  int rc = uv_poll_init(loop, &w->poll, fd);
-  if (rc == 0) rc = uv_poll_start(&w->poll, UV_READABLE | UV_DISCONNECT, OnReadable);
+  rc = uv_poll_start(&w->poll, UV_READABLE | UV_DISCONNECT, OnReadable);
   if (rc != 0) {
-    w->onData.Reset();
-    delete w->async;
-    delete w;
+    // The fd stays the caller's, as when uv_poll_init fails.
+    w->closed = true;
+    uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), OnWatchClosed);
     Napi::Error::New(env, std::string("watchReadable: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   Napi::Object handle = Napi::Object::New(env);
-  handle.Set("close", Napi::Function::New(env, [w](const Napi::CallbackInfo &) { CloseWatch(w); }));
+  handle.Set("close", Napi::Function::New(env, [w](const Napi::CallbackInfo &) { CloseWatch(w.get()); }));
   handle.Set("unref", Napi::Function::New(env, [w](const Napi::CallbackInfo &) {
     if (!w->closed) uv_unref(reinterpret_cast<uv_handle_t *>(&w->poll));
   }));
