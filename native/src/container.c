@@ -391,6 +391,31 @@ static int run_resident_helper(const json_value *net, char **argv, char *err, si
   return 0;
 }
 
+/* Duplicate address detection holds a new interface's IPv6 addresses back for
+ * 1-2 s (the link-local one, then the SLAAC one). As Podman does for slirp4netns,
+ * the namespace's default accept_dad is 0 while the helper creates its device, and
+ * back to what it was after. Set by a child in the namespace (we could enter it
+ * but not come back: our own is the host's). Returns the value it replaced
+ * (0-2), or -1 (no IPv6 there: only the delay). */
+static int set_default_accept_dad(const char *nspath, int value) {
+  pid_t c = fork();
+  if (c == 0) {
+    static const char sysctl[] = "/proc/sys/net/ipv6/conf/default/accept_dad";
+    int ns = open(nspath, O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) _exit(100);
+    char *old = read_small_file(sysctl, NULL);
+    int fd = open(sysctl, O_WRONLY | O_CLOEXEC);
+    char text[4];
+    int len = snprintf(text, sizeof text, "%d", value);
+    if (!old || old[0] < '0' || old[0] > '2' || fd < 0 || write(fd, text, (size_t)len) != len) _exit(100);
+    _exit(old[0] - '0');
+  }
+  int status = 0;
+  if (c < 0) return -1;
+  while (waitpid(c, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) && WEXITSTATUS(status) <= 2 ? WEXITSTATUS(status) : -1;
+}
+
 /* The network helper (pasta) configures the container's network namespace
  * through a file bind-mounted to it: pasta drops to "nobody" before opening the
  * namespace, and may open a bind-mounted nsfs file where it may not open
@@ -414,7 +439,9 @@ static int run_network_helper(const json_value *net, pid_t pid, char *err, size_
   if (!argv) return -1;
   for (size_t i = 0; i < helper->count; i++) argv[i] = helper->items[i]->string;
   if (json_get(net, "readyFd")) {
+    int dad = json_get_bool(net, "ipv6NoDad", 0) ? set_default_accept_dad(nspath, 0) : -1;
     int rc = run_resident_helper(net, argv, err, errlen);
+    if (dad > 0) set_default_accept_dad(nspath, dad);
     free(argv);
     if (rc < 0) network_teardown(net);
     return rc;

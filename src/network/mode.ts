@@ -35,7 +35,8 @@ export const SLIRP4NETNS_DEFAULTS: Slirp4netnsOptions = {
   allowHostLoopback: false,
   mtu: 65520,
   cidr: '10.0.2.0/24',
-  enableIPv6: false,
+  // Podman 4's default (podman-run(1), containers.conf(5)): fd00::/64 by SLAAC, gateway fd00::2, DNS fd00::3.
+  enableIPv6: true,
   portHandler: 'rootlesskit',
 };
 
@@ -101,7 +102,7 @@ function parseSlirpOptions(text: string): Slirp4netnsOptions {
         );
     }
   }
-  if (o.outboundAddr6 && !o.enableIPv6) throw new TspodError('the slirp4netns option outbound_addr6 needs IPv6: add enable_ipv6=true');
+  if (o.outboundAddr6 && !o.enableIPv6) throw new TspodError('the slirp4netns option outbound_addr6 needs IPv6: drop enable_ipv6=false');
   return o;
 }
 

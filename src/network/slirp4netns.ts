@@ -87,5 +87,7 @@ export function slirp4netnsHelper(slirp: string, runDir: string, o: Slirp4netnsO
     apiSocket,
     apiRequests,
     cwd: runDir,
+    // As Podman: no duplicate address detection on tap0, which would hold its IPv6 addresses back for 1-2 s.
+    ipv6NoDad: o.enableIPv6,
   };
 }

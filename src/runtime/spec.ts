@@ -76,6 +76,8 @@ export interface NetworkHelperSpec {
   apiRequests?: string[];
   /** the directory the helper starts in */
   cwd?: string;
+  /** interfaces the helper creates get no IPv6 duplicate address detection (namespace default accept_dad=0 meanwhile) */
+  ipv6NoDad?: boolean;
 }
 
 export const MS_RDONLY = 1;

@@ -210,12 +210,13 @@ describe('slirp4netns outbound_addr', () => {
   });
 
   it('refuses bad values and options in one sentence, exit 125, as Podman checks them', () => {
-    for (const bad of ['outbound_addr=999.1.1.1', 'outbound_addr=no-such-if0', 'outbound_addr6=1.2.3.4', 'outbound_addr6=::1', 'port_handler=foo', 'bogus=1']) {
+    for (const bad of ['outbound_addr=999.1.1.1', 'outbound_addr=no-such-if0', 'outbound_addr6=1.2.3.4', 'enable_ipv6=false,outbound_addr6=::1', 'port_handler=foo', 'bogus=1']) {
       const r = t(['create', '--network', `slirp4netns:${bad}`, '--rootfs', rootfs, 'true']);
       expect(r.status, bad).toBe(125);
       expect(r.stderr, bad).toMatch(/^Error: [^\n]+\n$/);
     }
     expect(t(['create', '--network', 'slirp4netns:enable_ipv6=true,outbound_addr6=::1', '--rootfs', rootfs, 'true']).status).toBe(0);
+    expect(t(['create', '--network', 'slirp4netns:outbound_addr6=::1', '--rootfs', rootfs, 'true']).status).toBe(0); // IPv6 is on by default
     // An IPv6 host address: neither handler binds one (slirp4netns's own API refuses it too).
     for (const handler of ['rootlesskit', 'slirp4netns']) {
       const r = t(['run', '--rm', '--network', `slirp4netns:port_handler=${handler}`, '-p', '[::1]:18799:80', '--rootfs', rootfs, 'true']);

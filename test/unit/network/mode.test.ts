@@ -21,13 +21,15 @@ describe('parseNetworkMode', () => {
     });
   });
 
-  it('takes rootlesskit as slirp4netns\'s port handler by default, as Podman does, and outbound addresses', () => {
-    expect(parseNetworkMode('slirp4netns')).toMatchObject({ options: { portHandler: 'rootlesskit' } });
+  it('takes rootlesskit as slirp4netns\'s port handler and IPv6 on by default, as Podman does, and outbound addresses', () => {
+    expect(parseNetworkMode('slirp4netns')).toMatchObject({ options: { portHandler: 'rootlesskit', enableIPv6: true } });
+    expect(parseNetworkMode('slirp4netns:enable_ipv6=false')).toMatchObject({ options: { enableIPv6: false } });
     expect(parseNetworkMode('slirp4netns:outbound_addr=127.0.0.2,enable_ipv6=true,outbound_addr6=::1')).toMatchObject({
       options: { outboundAddr: '127.0.0.2', outboundAddr6: '::1', enableIPv6: true },
     });
+    expect(parseNetworkMode('slirp4netns:outbound_addr6=::1')).toMatchObject({ options: { outboundAddr6: '::1', enableIPv6: true } });
     expect(parseNetworkMode('slirp4netns:outbound_addr=lo')).toMatchObject({ options: { outboundAddr: 'lo' } });
-    for (const bad of ['outbound_addr=999.1.1.1', 'outbound_addr=::1', 'outbound_addr=no-such-if0', 'outbound_addr=../lo', 'outbound_addr6=1.2.3.4', 'outbound_addr6=::1', 'port_handler=foo']) {
+    for (const bad of ['outbound_addr=999.1.1.1', 'outbound_addr=::1', 'outbound_addr=no-such-if0', 'outbound_addr=../lo', 'outbound_addr6=1.2.3.4', 'enable_ipv6=false,outbound_addr6=::1', 'port_handler=foo']) {
       expect(() => parseNetworkMode(`slirp4netns:${bad}`), bad).toThrow(/^(invalid|the slirp4netns option) [^\n]*$/);
     }
   });
