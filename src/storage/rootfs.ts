@@ -12,6 +12,7 @@
  * the namespace's mount namespace, held by the pause process, so they outlive this
  * command; prepare is idempotent (an existing mount is reused) and release unmounts.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -22,7 +23,6 @@ import { ImageStore, NO_SUCH_IMAGE } from './image-store.js';
 import { layerDiffDir } from './layer-store.js';
 import { withLock } from './lock.js';
 import { type IdMap, mappedLowerDirs, readIdMap, recordIdMap, shiftOwners } from './id-shift.js';
-import { childProcess } from '../util/child-process.js';
 
 export interface PreparedRootfs {
   /** The directory to pivot_root into. */
@@ -101,7 +101,7 @@ export async function prepareContainerRootfs(
       fs.mkdirSync(staging, { mode: 0o755 });
       const top = layers.at(-1);
       if (top) {
-        const r = childProcess().spawnSync('cp', ['-a', '--reflink=auto', '--', `${layerDiffDir(storageRoot, top)}/.`, `${staging}/`], { encoding: 'utf8' });
+        const r = spawnSync('cp', ['-a', '--reflink=auto', '--', `${layerDiffDir(storageRoot, top)}/.`, `${staging}/`], { encoding: 'utf8' });
         if (r.status !== 0) throw new TspodError(`cannot copy the image's root filesystem for container ${containerId}: ${(r.stderr || String(r.error)).trim()}`);
       }
       if (idMap) shiftOwners(staging, idMap);
@@ -142,7 +142,7 @@ export async function prepareContainerRootfs(
     if (data.length > 4000) throw new TspodError(`image ${id.slice(0, 12)} has too many layers (${layers.length}) to mount; flatten it (tspod build --squash) or use --storage-driver vfs`);
   }
   if (mountProgram === 'fuse-overlayfs') {
-    const r = childProcess().spawnSync('fuse-overlayfs', ['-o', data, merged], { encoding: 'utf8' });
+    const r = spawnSync('fuse-overlayfs', ['-o', data, merged], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {
       throw new TspodError(`cannot mount the root filesystem of container ${containerId} with fuse-overlayfs: ${(r.stderr || String(r.error)).trim()}`);
     }
