@@ -127,6 +127,16 @@ await build({
   banner: { js: "const __tspodImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 
+// The thread that hashes and decompresses big layers (src/core/off-thread.ts) loads its own small bundle.
+await build({
+  ...common,
+  entryPoints: { 'decode-worker': 'src/core/decode-worker.ts' },
+  outdir: staging,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  define: { ...common.define, 'import.meta.url': '__tspodImportMetaUrl' },
+  banner: { js: "const __tspodImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
 
 // `tspod __complete` (every Tab in a shell) runs from its own CommonJS bundle and
 // reads the command specs from JSON (written here) instead of building clipanion's

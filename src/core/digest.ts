@@ -150,14 +150,16 @@ export class Digester {
   }
 
   verify(): string {
-    const actual = this.actual();
-    if (actual !== `sha256:${this.hex}`) {
-      throw new TspodError(
-        `The ${this.what} is corrupt: its digest is ${actual} (${this.n} bytes) but ${this.expected} was expected; remove it and pull again.`,
-      );
-    }
-    return actual;
+    return verifyDigest(this.expected, this.actual(), this.n, this.what);
   }
+}
+
+/** `actual` (computed over `bytes` bytes) is `expected`, or a TspodError saying the content is corrupt. */
+export function verifyDigest(expected: string, actual: string, bytes: number, what: string): string {
+  if (actual !== `sha256:${parseDigest(expected, `expected digest of ${what}`).hex}`) {
+    throw new TspodError(`The ${what} is corrupt: its digest is ${actual} (${bytes} bytes) but ${expected} was expected; remove it and pull again.`);
+  }
+  return actual;
 }
 
 export function createDigester(expected: string, opts: DigesterOptions = {}): Digester {

@@ -13,7 +13,8 @@ import type { Readable } from 'node:stream';
 import { TspodError } from '../util/errors.js';
 import { ByteReader } from './bytes.js';
 import { decompressChunks, sniffCompression, type Compression, type GzipImpl } from './decompress.js';
-import { Digester, type HashImpl } from './digest.js';
+import { Digester, verifyDigest, type HashImpl } from './digest.js';
+import { claimDecodeThread, decodeOffThread, releaseDecodeThread, type DecodeResult } from './off-thread.js';
 import { readTar, type TarEntry } from './tar.js';
 
 export interface LayerStreamOptions {
@@ -29,6 +30,12 @@ export interface LayerStreamOptions {
   maxUncompressedSize?: number;
   /** For messages, e.g. "layer sha256:abcd...". */
   what?: string;
+  /**
+   * Hash and decompress on a worker thread (src/core/off-thread.ts), when its bundle is
+   * there: worth it for big layers, whose parsing and unpacking then overlap with it.
+   * Ignored when hashImpl or gzipImpl asks for a particular implementation.
+   */
+  offThread?: boolean;
   /** Called once at the end with the verified digests and sizes. */
   onComplete?: (info: LayerStreamResult) => void;
 }
@@ -89,6 +96,9 @@ export async function* openLayerStream(
     first = head;
   }
   const comp = compression;
+  if (opts.offThread && !opts.hashImpl && !opts.gzipImpl && claimDecodeThread()) {
+    return yield* offThreadLayerStream(first ? prepend(first, it) : resume(it), comp, opts, what);
+  }
   async function* hashed(): AsyncGenerator<Uint8Array> {
     if (first && first.length) {
       digester.update(first);
@@ -133,6 +143,66 @@ export async function* openLayerStream(
   };
   if (opts.digest) digester.verify();
   if (opts.diffID) differ.verify();
+  opts.onComplete?.(result);
+  return result;
+}
+
+async function* resume(it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+async function* prepend(first: Uint8Array, it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
+  if (first.length) yield first;
+  yield* resume(it);
+}
+
+/** openLayerStream with the hashing and decompression on a worker thread. */
+async function* offThreadLayerStream(
+  source: AsyncIterable<Uint8Array>,
+  compression: Compression,
+  opts: LayerStreamOptions,
+  what: string,
+): AsyncGenerator<TarEntry, LayerStreamResult, undefined> {
+  const max = opts.maxUncompressedSize ?? Infinity;
+  let bytes = 0;
+  const decoded = decodeOffThread(source, compression, what);
+  let decodedResult: DecodeResult | undefined;
+  async function* tarBytes(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const r = await decoded.next();
+      if (r.done) {
+        decodedResult = r.value;
+        return;
+      }
+      bytes += r.value.length;
+      if (bytes > max) throw new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
+      yield r.value;
+    }
+  }
+  const reader = new ByteReader(tarBytes());
+  try {
+    yield* readTar(reader, { what });
+    while ((await reader.readSome(1 << 20)).length > 0) {
+      /* padding after the archive */
+    }
+  } finally {
+    await reader.close().catch(() => undefined);
+    await decoded.return(undefined as never).catch(() => undefined);
+    releaseDecodeThread();
+  }
+  if (!decodedResult) throw new TspodError(`Cannot decompress ${what}: the decoding thread ended without a result.`);
+  const done = decodedResult;
+  const result: LayerStreamResult = { digest: done.digest, diffID: done.diffID, compressedSize: done.compressedSize, size: done.size, compression };
+  if (opts.digest) verifyDigest(opts.digest, done.digest, done.compressedSize, what);
+  if (opts.diffID) verifyDigest(opts.diffID, done.diffID, done.size, `uncompressed ${what}`);
   opts.onComplete?.(result);
   return result;
 }

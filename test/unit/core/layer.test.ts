@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLayerStream } from '../../../src/core/layer.js';
+import { claimDecodeThread, decodeThreadsStarted, decodeWorkerPath, releaseDecodeThread } from '../../../src/core/off-thread.js';
 import { core } from '../../../src/core/wasm.js';
 import { TspodError } from '../../../src/util/errors.js';
 import { randomBytes, rng, run, sampleData } from './helpers.js';
@@ -48,7 +49,13 @@ async function consume(gen: AsyncGenerator<import('../../../src/core/tar.js').Ta
   return out;
 }
 
-describe('openLayerStream', () => {
+// Every case twice: decoded on the main thread, and on the worker thread (src/core/off-thread.ts).
+for (const offThread of [false, true]) describe(offThread ? 'openLayerStream, decoding on a worker thread' : 'openLayerStream', () => {
+  if (offThread) {
+    beforeAll(() => expect(fs.existsSync(decodeWorkerPath()), 'dist/decode-worker.cjs: run npm run build first').toBe(true));
+    afterAll(() => expect(decodeThreadsStarted()).toBeGreaterThan(60));
+  }
+
   const variants: [string, string, string[] | null][] = [
     ['tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip', ['gzip', '-c']],
     ['tar+zstd', 'application/vnd.oci.image.layer.v1.tar+zstd', ['zstd', '-q', '-c']],
@@ -59,24 +66,24 @@ describe('openLayerStream', () => {
     it(`${name}: entries stream out and both digests verify`, async () => {
       const blob = cmd ? run(cmd[0], cmd.slice(1), tarBuf) : tarBuf;
       let info: { size: number } | undefined;
-      const entries = await consume(openLayerStream(chunked(blob), { mediaType, digest: sha(blob), diffID: sha(tarBuf), onComplete: (i) => (info = i) }));
+      const entries = await consume(openLayerStream(chunked(blob), { offThread, mediaType, digest: sha(blob), diffID: sha(tarBuf), onComplete: (i) => (info = i) }));
       expect(entries.get('./etc/os-release')).toMatch(/^file:/);
       expect(entries.get('./etc/link')).toMatch(/^symlink:/);
       expect(entries.get('./etc/.wh.passwd')).toBe('whiteout:etc/passwd');
       expect(entries.get('./data.bin')).toBe(`file:${createHash('sha256').update(sampleData(3_000_000, 4)).digest('hex').slice(0, 8)}`);
       expect(info!.size).toBe(tarBuf.length);
       // Sniffed, without a media type.
-      expect((await consume(openLayerStream(chunked(blob, 2), { digest: sha(blob) }))).size).toBe(entries.size);
+      expect((await consume(openLayerStream(chunked(blob, 2), { offThread, digest: sha(blob) }))).size).toBe(entries.size);
     });
   }
 
   it('rejects a wrong digest or diffID after streaming, with a clear error', async () => {
     const blob = run('gzip', ['-c'], tarBuf);
     const mediaType = 'application/vnd.oci.image.layer.v1.tar+gzip';
-    await expect(consume(openLayerStream(chunked(blob), { mediaType, digest: sha(Buffer.from('x')) }))).rejects.toThrow(/layer sha256:.* is corrupt/);
-    await expect(consume(openLayerStream(chunked(blob), { mediaType, digest: sha(blob), diffID: sha(blob) }))).rejects.toThrow(/uncompressed layer .* is corrupt/);
-    await expect(consume(openLayerStream(chunked(blob), { mediaType, digest: 'sha512:abcd' }))).rejects.toThrow(/unsupported algorithm/);
-    await expect(consume(openLayerStream(chunked(blob), { mediaType: 'application/vnd.oci.image.config.v1+json' }))).rejects.toThrow(/Unsupported layer media type/);
+    await expect(consume(openLayerStream(chunked(blob), { offThread, mediaType, digest: sha(Buffer.from('x')) }))).rejects.toThrow(/layer sha256:.* is corrupt/);
+    await expect(consume(openLayerStream(chunked(blob), { offThread, mediaType, digest: sha(blob), diffID: sha(blob) }))).rejects.toThrow(/uncompressed layer .* is corrupt/);
+    await expect(consume(openLayerStream(chunked(blob), { offThread, mediaType, digest: 'sha512:abcd' }))).rejects.toThrow(/unsupported algorithm/);
+    await expect(consume(openLayerStream(chunked(blob), { offThread, mediaType: 'application/vnd.oci.image.config.v1+json' }))).rejects.toThrow(/Unsupported layer media type/);
   });
 
   it('rejects truncated, corrupt and mislabelled blobs with TspodErrors, never hangs', async () => {
@@ -86,17 +93,17 @@ describe('openLayerStream', () => {
       for (let k = 0; k < 25; k++) {
         const m = Buffer.from(blob.subarray(0, k % 2 ? Math.floor(r() * blob.length) : blob.length));
         if (k % 2 === 0) for (let i = 0; i < 3; i++) m[Math.floor(r() * m.length)] ^= 1 + Math.floor(r() * 255);
-        await expect(consume(openLayerStream(chunked(m, k), { digest: sha(blob), diffID: sha(tarBuf) }))).rejects.toThrow(TspodError);
+        await expect(consume(openLayerStream(chunked(m, k), { offThread, digest: sha(blob), diffID: sha(tarBuf) }))).rejects.toThrow(TspodError);
       }
     }
     const zst = run('zstd', ['-q', '-c'], tarBuf);
-    await expect(consume(openLayerStream(chunked(zst), { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }))).rejects.toThrow(/not in gzip format/);
-    await expect(consume(openLayerStream(chunked(randomBytes(10000, 1)), {}))).rejects.toThrow(TspodError);
+    await expect(consume(openLayerStream(chunked(zst), { offThread, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }))).rejects.toThrow(/not in gzip format/);
+    await expect(consume(openLayerStream(chunked(randomBytes(10000, 1)), { offThread }))).rejects.toThrow(TspodError);
   });
 
   it('caps decompression bombs when asked', async () => {
     const bomb = run('zstd', ['-q', '-19', '-c'], Buffer.alloc(50_000_000));
-    await expect(consume(openLayerStream(chunked(bomb), { maxUncompressedSize: 10_000_000 }))).rejects.toThrow(/limit/);
+    await expect(consume(openLayerStream(chunked(bomb), { offThread, maxUncompressedSize: 10_000_000 }))).rejects.toThrow(/limit/);
   });
 
   for (const [name, cmd] of [
@@ -118,13 +125,13 @@ describe('openLayerStream', () => {
       const gc = vm.runInNewContext('gc') as () => void;
       const jsBuffers = () => {
         gc();
-        return process.memoryUsage().arrayBuffers - core().memory.buffer.byteLength;
+        return process.memoryUsage().arrayBuffers - (offThread ? 0 : core().memory.buffer.byteLength);
       };
       const baseline = jsBuffers();
       let peak = 0;
       let total = 0;
       let next = 0;
-      for await (const e of openLayerStream(fs.createReadStream(blobPath, { highWaterMark: 256 * 1024 }), { digest: sha(blob) })) {
+      for await (const e of openLayerStream(fs.createReadStream(blobPath, { highWaterMark: 256 * 1024 }), { offThread, digest: sha(blob) })) {
         for await (const c of e.body()) {
           total += c.length;
           if (total >= next) {
@@ -137,7 +144,7 @@ describe('openLayerStream', () => {
       // A few MiB in flight, whatever the layer size (400 MB here). The bound leaves room
       // for array buffers V8 frees lazily after a GC (seen up to ~40 MiB under load).
       expect(peak).toBeLessThan(64 * 1024 * 1024);
-      expect(core().memory.buffer.byteLength).toBeLessThan(160 * 1024 * 1024);
+      if (!offThread) expect(core().memory.buffer.byteLength).toBeLessThan(160 * 1024 * 1024);
     });
   }
 
@@ -145,11 +152,49 @@ describe('openLayerStream', () => {
     const p = path.join(dir, 'early.tar.zst');
     fs.writeFileSync(p, run('zstd', ['-q', '-c'], tarBuf));
     const src = fs.createReadStream(p, { highWaterMark: 16 * 1024 });
-    for await (const e of openLayerStream(src, {})) {
+    for await (const e of openLayerStream(src, { offThread })) {
       expect(e.header.name).toBeTruthy();
       break;
     }
     await new Promise((r) => setImmediate(r));
     expect(src.destroyed).toBe(true);
+    // The thread is free again for the next layer.
+    if (offThread) {
+      expect(claimDecodeThread()).toBe(true);
+      releaseDecodeThread();
+    }
   });
+
+  if (offThread) {
+    it('holds the source back while the consumer is slow (bounded memory, both ways)', async () => {
+      // 48 MiB of uncompressed tar: output is input, so only the bounds limit what is read ahead.
+      const t = path.join(dir, 'slow');
+      fs.mkdirSync(t, { recursive: true });
+      fs.writeFileSync(path.join(t, 'a'), randomBytes(24 << 20, 7));
+      fs.writeFileSync(path.join(t, 'b'), randomBytes(24 << 20, 8));
+      const tar = run('tar', ['-cf', '-', '-C', t, 'a', 'b']);
+      let pulled = 0;
+      const source = (async function* () {
+        for (let i = 0; i < tar.length; i += 64 * 1024) {
+          pulled += Math.min(64 * 1024, tar.length - i);
+          yield tar.subarray(i, i + 64 * 1024);
+        }
+      })();
+      let seen = 0;
+      const aheadWhilePaused: number[] = [];
+      for await (const e of openLayerStream(source, { offThread, digest: sha(tar), diffID: sha(tar), mediaType: 'application/vnd.oci.image.layer.v1.tar' })) {
+        for await (const c of e.body()) {
+          seen += c.length;
+          if (aheadWhilePaused.length < 3 && seen > (aheadWhilePaused.length + 1) * (8 << 20)) {
+            await new Promise((r) => setTimeout(r, 300));
+            aheadWhilePaused.push(pulled - seen);
+          }
+        }
+      }
+      expect(seen).toBe(48 << 20);
+      // What was read beyond what the consumer had: the two bounds (1 + 2 MiB) and the pieces in hand, never the rest of the layer.
+      for (const ahead of aheadWhilePaused) expect(ahead).toBeLessThan(6 << 20);
+      expect(aheadWhilePaused).toHaveLength(3);
+    });
+  }
 });
