@@ -17,7 +17,7 @@ import { safeComponents, type UnpackForm } from '../storage/unpack.js';
 import { TspodError } from '../util/errors.js';
 import { type Descriptor, hostPlatform, parseImageConfig, parseManifest, selectPlatform } from './manifest.js';
 import { MediaType } from './media-types.js';
-import { copyTree, disposeQuietly, installLayer, writeAll } from './pull.js';
+import { copyTree, decodeLayerOffThread, disposeQuietly, installLayer, writeAll } from './pull.js';
 import { layerDiffDir } from '../storage/layer-store.js';
 import { parseImageReference } from './reference.js';
 
@@ -141,6 +141,8 @@ async function install(store: ImageStore, img: ImageToLoad, form: UnpackForm): P
         ...(i > 0 ? { parent: chain[i - 1]! } : {}),
         form,
         parentDone,
+        // One layer at a time here: each is the only one in flight.
+        offThread: decodeLayerOffThread(desc.size, desc.size),
       }, src === file ? file : undefined);
     } finally {
       disposeQuietly(staging);
