@@ -66,12 +66,17 @@ int main(int argc, char **argv) {
   if (!node || !node[0]) node = "node";
   /* "--" ends Node's own options: Node 20 otherwise acts on an --env-file anywhere
    * in the command line, even among the script's arguments (run --env-file). */
-  char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
+  /* A young generation of at most 2 x 4 MiB instead of V8's 2 x 16 MiB: a pull
+   * allocates fast enough to grow it to the full size, which then stayed resident
+   * (bench/pull.ts, 477 MB five-layer image: peak RSS 143 -> 122-125 MB, CPU 4.4 -> 3.95 s).
+   * Code caches are keyed by V8's flags, and every command starts here, so they agree. */
+  char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
   if (!nargv) return 125;
   nargv[0] = (char *)node;
-  nargv[1] = "--";
-  for (int i = 1; i < argc; i++) nargv[i + 1] = argv[i];
-  nargv[argc + 1] = NULL;
+  nargv[1] = "--max-semi-space-size=4";
+  nargv[2] = "--";
+  for (int i = 1; i < argc; i++) nargv[i + 2] = argv[i];
+  nargv[argc + 2] = NULL;
   execvp(node, nargv);
   fprintf(stderr, "Error: cannot start Node.js (%s): %s; install Node.js 20 or newer, or set TSPOD_NODE.\n", node, strerror(errno));
   return 127;
