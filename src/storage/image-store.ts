@@ -150,7 +150,7 @@ export class ImageStore {
     // Lock first, then the directory: a cleaner that sees the directory finds the lock held.
     const lock = await FileLock.acquire(`${dir}.lock`);
     fs.mkdirSync(dir, { mode: 0o700 });
-    return new Staging(dir, lock);
+    return Staging.track(new Staging(dir, lock));
   }
 
   /**
@@ -401,20 +401,55 @@ export class ImageStore {
   }
 }
 
+/** Signals that end a command (Ctrl-C, kill, a closed terminal): staging goes first. */
+const ENDING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 export class Staging {
+  /** Staging directories of this process not disposed yet. */
+  private static live = new Set<Staging>();
+
   constructor(
     readonly dir: string,
     private lock: FileLock | undefined,
   ) {}
 
-  /** Remove the directory and release the lock (whatever happened). */
-  dispose(): void {
+  /**
+   * Ctrl-C in the middle of a pull leaves nothing behind: while any staging directory
+   * is live, an ending signal removes them all, then ends the process by the same
+   * signal (exit status 128+N, as without the handler). Without this the directory
+   * stayed until the next store operation's cleanStale().
+   */
+  static track(s: Staging): Staging {
+    if (Staging.live.size === 0) for (const sig of ENDING_SIGNALS) process.on(sig, Staging.onSignal);
+    Staging.live.add(s);
+    return s;
+  }
+
+  private static onSignal(sig: NodeJS.Signals): void {
+    for (const s of [...Staging.live]) {
+      try {
+        s.dispose(3);
+      } catch {
+        // the next store operation's cleanStale() removes what is left
+      }
+    }
+    for (const other of ENDING_SIGNALS) process.off(other, Staging.onSignal);
+    process.kill(process.pid, sig);
+  }
+
+  /**
+   * Remove the directory and release the lock (whatever happened). `retries`: the
+   * thread pool may still be creating files in it (a signal's cleanup).
+   */
+  dispose(retries = 0): void {
     try {
-      fs.rmSync(this.dir, { recursive: true, force: true });
+      fs.rmSync(this.dir, { recursive: true, force: true, maxRetries: retries, retryDelay: 20 });
       fs.rmSync(`${this.dir}.lock`, { force: true });
     } finally {
       this.lock?.release();
       this.lock = undefined;
+      Staging.live.delete(this);
+      if (Staging.live.size === 0) for (const sig of ENDING_SIGNALS) process.off(sig, Staging.onSignal);
     }
   }
 }

@@ -58,40 +58,31 @@ describe('interrupted pulls', { timeout: 90_000 }, () => {
     expect(blobRequests()).toContain(upper());
   });
 
+  it('Ctrl-C (SIGINT) or SIGTERM ends a pull by that signal, with its staging directories removed at once', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      sb.run(['rmi', '-a']);
+      const { child, close } = await pullStuckOnUpperLayer();
+      const ended = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, sig) => r(sig)));
+      // The node process itself (the launcher execs it), as a terminal's Ctrl-C reaches it.
+      process.kill(child.pid!, signal);
+      expect(await ended).toBe(signal);
+      await close();
+      expect(readImagesDb(sb).images).toEqual({});
+      expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp'))).toEqual([]);
+    }
+    // The next pull completes what was interrupted.
+    proxy.setHook(() => ({ kind: 'pass' }));
+    const again = await sb.runAsync(['pull', '-q', '--tls-verify=false', `${proxy.host}/fixtures/multi:v1`]);
+    expect(again.stdout.trim()).toBe(fx.multiLayer.config.digest.slice(7));
+  });
+
   it('a killed pull leaves no image and no staging directory after the next pull', async () => {
     sb.run(['rmi', '-a']);
     expect(readLayersDb(sb).layers).toEqual({});
-    // A proxy that never answers for the second layer: tspod is killed while it waits.
-    const http = await import('node:http');
-    let requested!: () => void;
-    const seen = new Promise<void>((r) => (requested = r));
-    const held: import('node:http').ServerResponse[] = [];
-    const [upHost, upPort] = reg.host.split(':');
-    const hang = http.createServer((req, res) => {
-      if (req.url?.endsWith(upper())) {
-        held.push(res);
-        requested();
-        return;
-      }
-      const up = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
-        ur.pipe(res);
-      });
-      req.pipe(up);
-    });
-    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
-    const hangHost = `127.0.0.1:${(hang.address() as import('node:net').AddressInfo).port}`;
-    const { spawn } = await import('node:child_process');
-    const { TSPOD_BIN } = await import('../../helpers/tspod.js');
-    const child = spawn(TSPOD_BIN, ['pull', '--tls-verify=false', `${hangHost}/fixtures/multi:v1`], { env: sb.env, stdio: 'ignore', detached: true });
-    await seen;
-    // Let the first layer land (or not): either way the store must stay valid.
-    await new Promise((r) => setTimeout(r, 300));
+    const { child, close } = await pullStuckOnUpperLayer();
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((r) => child.on('exit', r));
-    for (const res of held) res.destroy();
-    hang.closeAllConnections();
-    await new Promise((r) => hang.close(r));
+    await close();
     expect(readImagesDb(sb).images).toEqual({});
     // The killed pull left its staging directory (its lock died with it).
     expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp')).length).toBeGreaterThan(0);
@@ -102,6 +93,44 @@ describe('interrupted pulls', { timeout: 90_000 }, () => {
     expect(fs.readdirSync(path.join(storageRoot(sb), 'tmp'))).toEqual([]);
   });
 });
+
+/**
+ * `tspod pull` of fixtures/multi:v1 through a proxy that never answers for the upper
+ * layer's blob: resolves once tspod asks for it (and a moment more, for the base layer
+ * to land or not: either way the store must stay valid).
+ */
+async function pullStuckOnUpperLayer(): Promise<{ child: import('node:child_process').ChildProcess; close: () => Promise<void> }> {
+  const http = await import('node:http');
+  let requested!: () => void;
+  const seen = new Promise<void>((r) => (requested = r));
+  const held: import('node:http').ServerResponse[] = [];
+  const [upHost, upPort] = reg.host.split(':');
+  const hang = http.createServer((req, res) => {
+    if (req.url?.endsWith(upper())) {
+      held.push(res);
+      requested();
+      return;
+    }
+    const up = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
+  const hangHost = `127.0.0.1:${(hang.address() as import('node:net').AddressInfo).port}`;
+  const { spawn } = await import('node:child_process');
+  const { TSPOD_BIN } = await import('../../helpers/tspod.js');
+  const child = spawn(TSPOD_BIN, ['pull', '--tls-verify=false', `${hangHost}/fixtures/multi:v1`], { env: sb.env, stdio: 'ignore', detached: true });
+  await seen;
+  await new Promise((r) => setTimeout(r, 300));
+  const close = async () => {
+    for (const res of held) res.destroy();
+    hang.closeAllConnections();
+    await new Promise((r) => hang.close(r));
+  };
+  return { child, close };
+}
 
 describe('push within one registry', { timeout: 60_000 }, () => {
   it('mounts the layers from the repository the image came from instead of uploading them', async () => {
