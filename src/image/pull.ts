@@ -335,6 +335,7 @@ export async function installLayer(store: ImageStore, staging: Staging, source: 
   const unpacker = new LayerUnpacker(diff, { form: job.form, what, emptyRoot: job.form === 'overlay' });
   // Drive the generator by hand to get its return value (the verified digests and sizes).
   let size = 0;
+  let blobSynced: Promise<void> | undefined;
   try {
     for (;;) {
       const r = await entries.next();
@@ -345,11 +346,16 @@ export async function installLayer(store: ImageStore, staging: Staging, source: 
       unpacker.stats.entries++;
       await unpacker.entry(r.value);
     }
+    // The blob is whole and verified: its fsync (~70 ms for a 30 MB blob) runs on the
+    // thread pool while the last files are created, instead of after them.
+    if (blobFile) blobSynced = fsyncFile(blobFile);
     await unpacker.finish();
   } finally {
     // Files still being written on the thread pool land before anyone removes staging.
     await unpacker.settle();
+    await blobSynced?.catch(() => undefined);
   }
+  await blobSynced;
   if (unpacker.stats.skippedDevices > 0) log.debug(`${what}: ${unpacker.stats.skippedDevices} device nodes skipped (rootless)`);
   const rec: LayerRecord = {
     id: job.chainID,
@@ -363,7 +369,16 @@ export async function installLayer(store: ImageStore, staging: Staging, source: 
   };
   // Unpacked in parallel, committed bottom-up: a record's parent is always recorded first.
   await job.parentDone;
-  await store.commitLayer(staging, rec, blobFile);
+  await store.commitLayer(staging, rec, blobFile, { blobSynced: blobSynced !== undefined });
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export function disposeQuietly(s: Staging): void {

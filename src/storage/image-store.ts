@@ -226,14 +226,16 @@ export class ImageStore {
     return d;
   }
 
-  /** Move a verified blob file into blobs/. */
-  commitBlobFile(file: string, digest: string): void {
+  /** Move a verified blob file into blobs/ (`synced`: the caller has fsynced it already). */
+  commitBlobFile(file: string, digest: string, opts: { synced?: boolean } = {}): void {
     this.ensureDirs();
-    const fd = fs.openSync(file, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+    if (!opts.synced) {
+      const fd = fs.openSync(file, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
     }
     fs.renameSync(file, this.blobPath(digest));
   }
@@ -248,13 +250,13 @@ export class ImageStore {
    * Move an unpacked tree (staging/diff) and its blob into place and record it. When the
    * layer appeared meanwhile (a concurrent pull), the staged copy is dropped.
    */
-  async commitLayer(staging: Staging, rec: LayerRecord, blobFile: string | undefined): Promise<void> {
+  async commitLayer(staging: Staging, rec: LayerRecord, blobFile: string | undefined, opts: { blobSynced?: boolean } = {}): Promise<void> {
     await this.mutate((_images, layers) => {
       if (layers.layers[rec.id]) return;
       if (rec.parent && !layers.layers[rec.parent]) {
         throw new TspodError(`layer ${rec.id} was unpacked on ${rec.parent}, which was removed meanwhile; pull again`);
       }
-      if (blobFile && fs.existsSync(blobFile) && !this.hasBlob(rec.digest)) this.commitBlobFile(blobFile, rec.digest);
+      if (blobFile && fs.existsSync(blobFile) && !this.hasBlob(rec.digest)) this.commitBlobFile(blobFile, rec.digest, { synced: opts.blobSynced });
       const dest = layerDir(this.storageRoot, rec.id);
       fs.rmSync(dest, { recursive: true, force: true });
       fs.mkdirSync(dest, { mode: 0o700 });
