@@ -3,7 +3,7 @@
  * (Podman's --pull missing|always|never|newer; newer is treated as missing). Call inside
  * the user namespace (pulling unpacks layers).
  *
- *   const img = await ensureImage(globals, 'busybox', { pull: 'missing', progress: process.stderr });
+ *   const img = await ensureImage(globals, 'busybox', { pull: 'missing', progress: () => process.stderr });
  *   const rootfs = await prepareContainerRootfs(globals.storageRoot, globals.runRoot, img.id, containerId);
  */
 import { type LocalImage, ImageStore, resolveImage } from '../storage/image-store.js';
@@ -15,7 +15,8 @@ export type PullPolicy = 'missing' | 'always' | 'never' | 'newer';
 export async function ensureImage(
   globals: { storageRoot: string; runRoot: string; storageDriver?: string },
   ref: string,
-  opts: { pull?: PullPolicy; progress?: NodeJS.WriteStream; tlsVerify?: boolean; creds?: string; authFile?: string; platform?: { os?: string; architecture?: string; variant?: string } } = {},
+  // progress: asked for only when there is a pull (process.stderr alone loads tty and net, ~10 ms of every run).
+  opts: { pull?: PullPolicy; progress?: () => NodeJS.WriteStream | undefined; tlsVerify?: boolean; creds?: string; authFile?: string; platform?: { os?: string; architecture?: string; variant?: string } } = {},
 ): Promise<LocalImage> {
   const policy = opts.pull ?? 'missing';
   if (!['missing', 'always', 'never', 'newer'].includes(policy)) {
@@ -30,11 +31,12 @@ export async function ensureImage(
   const { driver } = storeDriver(globals);
   // Loaded only to pull: the registry client and its TLS stack cost every `run` of a local image 10 ms.
   const { pullImage } = await import('./pull.js');
+  const progress = opts.progress?.();
   const r = await pullImage(ref, {
     storageRoot: globals.storageRoot,
     runRoot: globals.runRoot,
     driver,
-    ...(opts.progress ? { progress: opts.progress } : {}),
+    ...(progress ? { progress } : {}),
     ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}),
     ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
     ...(opts.authFile ? { authFile: opts.authFile } : {}),

@@ -93,7 +93,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
     const { ensureImage } = await import('../image/ensure.js');
     image = await ensureImage(ctx, o.image, {
       pull: (o.pull ?? 'missing') as 'missing',
-      ...(process.stderr.isTTY ? { progress: process.stderr } : {}),
+      progress: () => (process.stderr.isTTY ? process.stderr : undefined),
       ...(o.tlsVerify !== undefined ? { tlsVerify: o.tlsVerify } : {}),
     });
   }
