@@ -186,7 +186,14 @@ function spawnLauncher(mode: string, params: object, opts: { detach: boolean; in
   let onText: (text: string) => void = () => undefined;
   let onEnd: () => void = () => undefined;
   const decoder = new StringDecoder('utf8');
-  const events = addon.watchReadable(eventsIn, (chunk) => (chunk ? onText(decoder.write(chunk)) : onEnd()));
+  let events: ReturnType<typeof addon.watchReadable>;
+  try {
+    events = addon.watchReadable(eventsIn, (chunk) => (chunk ? onText(decoder.write(chunk)) : onEnd()));
+  } catch (err) {
+    // The fd stays ours when watching fails (uv_poll refused it): close it, so the launcher finds no reader.
+    fs.closeSync(eventsIn);
+    throw err;
+  }
   const reap = (): boolean => {
     const st = addon.reapChild(pid);
     if (!st) return false;
