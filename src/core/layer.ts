@@ -115,25 +115,13 @@ export async function* openLayerStream(
   async function* tarBytes(): AsyncGenerator<Uint8Array> {
     for await (const piece of decompressChunks(hashed(), comp, { gzipImpl: opts.gzipImpl, what })) {
       differ.update(piece);
-      if (differ.bytes > max) {
-        throw new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
-      }
+      if (differ.bytes > max) throw tooBig(what, max);
       yield piece;
     }
   }
-  const reader = new ByteReader(tarBytes());
-  try {
-    yield* readTar(reader, { what });
-    // Drain what follows the end-of-archive marker so both digests cover the whole blob.
-    while ((await reader.readSome(1 << 20)).length > 0) {
-      /* padding after the archive */
-    }
-  } finally {
-    // On errors and when the consumer stops early: unwind the chain so the decoder in
-    // the core is freed and the source is closed.
-    await reader.close().catch(() => undefined);
-    await it.return?.().catch(() => undefined);
-  }
+  // On errors and when the consumer stops early: unwind the chain so the decoder in
+  // the core is freed and the source is closed.
+  yield* tarEntries(tarBytes(), what, async () => void (await it.return?.().catch(() => undefined)));
   const result: LayerStreamResult = {
     digest: digester.actual(),
     diffID: differ.actual(),
@@ -145,6 +133,27 @@ export async function* openLayerStream(
   if (opts.diffID) differ.verify();
   opts.onComplete?.(result);
   return result;
+}
+
+function tooBig(what: string, max: number): TspodError {
+  return new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
+}
+
+/**
+ * The tar entries in `bytes`, then what follows the end-of-archive marker, drained so
+ * that the digests cover the whole blob; `unwind` runs however it ends.
+ */
+async function* tarEntries(bytes: AsyncGenerator<Uint8Array>, what: string, unwind: () => Promise<void>): AsyncGenerator<TarEntry, void, undefined> {
+  const reader = new ByteReader(bytes);
+  try {
+    yield* readTar(reader, { what });
+    while ((await reader.readSome(1 << 20)).length > 0) {
+      /* padding after the archive */
+    }
+  } finally {
+    await reader.close().catch(() => undefined);
+    await unwind();
+  }
 }
 
 async function* resume(it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -183,21 +192,14 @@ async function* offThreadLayerStream(
         return;
       }
       bytes += r.value.length;
-      if (bytes > max) throw new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
+      if (bytes > max) throw tooBig(what, max);
       yield r.value;
     }
   }
-  const reader = new ByteReader(tarBytes());
-  try {
-    yield* readTar(reader, { what });
-    while ((await reader.readSome(1 << 20)).length > 0) {
-      /* padding after the archive */
-    }
-  } finally {
-    await reader.close().catch(() => undefined);
+  yield* tarEntries(tarBytes(), what, async () => {
     await decoded.return(undefined as never).catch(() => undefined);
     releaseDecodeThread();
-  }
+  });
   if (!decodedResult) throw new TspodError(`Cannot decompress ${what}: the decoding thread ended without a result.`);
   const done = decodedResult;
   const result: LayerStreamResult = { digest: done.digest, diffID: done.diffID, compressedSize: done.compressedSize, size: done.size, compression };
