@@ -6,6 +6,7 @@ import { withLock } from '../storage/lock.js';
 import { TspodError } from '../util/errors.js';
 import { labelMatches, matchesFilters } from '../util/filters.js';
 import { randomHex } from '../util/random.js';
+import { bigIntToIp6, formatSubnet6, inSubnet6, isIPv6Cidr, overlaps6, parseSubnet6, randomUlaSubnet } from './ipv6.js';
 
 /** A network as Podman's `network inspect` shows it (netavark's JSON shape). */
 export interface NetworkRecord {
@@ -46,8 +47,12 @@ export const NO_SUCH_NETWORK = 1;
 
 export interface CreateNetworkOptions {
   name?: string;
-  subnet?: string;
-  gateway?: string;
+  /** --subnet, repeatable: IPv4 and IPv6 ones (dual stack) */
+  subnets?: string[];
+  /** --gateway, repeatable: the Nth for the Nth subnet */
+  gateways?: string[];
+  /** --ipv6: dual stack; the missing IPv4 or IPv6 subnet is allocated */
+  ipv6?: boolean;
   internal: boolean;
   disableDns: boolean;
   labels: Record<string, string>;
@@ -81,9 +86,39 @@ export function inSubnet(ip: string, cidr: string): boolean {
 }
 
 function overlaps(a: string, b: string): boolean {
+  if (isIPv6Cidr(a) || isIPv6Cidr(b)) return isIPv6Cidr(a) && isIPv6Cidr(b) && overlaps6(a, b);
   const x = parseSubnet(a);
   const y = parseSubnet(b);
   return x.base < y.base + y.size && y.base < x.base + x.size;
+}
+
+/** A network's IPv4 subnet (absent on an IPv6-only network). */
+export function ipv4Subnet(n: NetworkRecord): { subnet: string; gateway: string } | undefined {
+  return n.subnets.find((s) => !isIPv6Cidr(s.subnet));
+}
+
+/** A network's IPv6 subnet, if it has one. */
+export function ipv6Subnet(n: NetworkRecord): { subnet: string; gateway: string } | undefined {
+  return n.subnets.find((s) => isIPv6Cidr(s.subnet));
+}
+
+/** One --subnet checked and masked to its prefix, IPv4 or IPv6. */
+function normalizeSubnet(cidr: string): string {
+  if (isIPv6Cidr(cidr)) return formatSubnet6(parseSubnet6(cidr));
+  const { base, prefix } = parseSubnet(cidr);
+  return `${intToIp(base)}/${prefix}`;
+}
+
+/** The gateway of a subnet: given (checked to be a host address in it) or its first address. */
+function gatewayOf(subnet: string, given: string | undefined): string {
+  if (isIPv6Cidr(subnet)) {
+    const gw = given ?? bigIntToIp6(parseSubnet6(subnet).base + 1n);
+    if (!net.isIPv6(gw) || !inSubnet6(gw, subnet)) throw new TspodError(`gateway ${gw} not in subnet ${subnet}: give a host address of the subnet with --gateway`);
+    return gw;
+  }
+  const gw = given ?? intToIp(parseSubnet(subnet).base + 1);
+  if (!net.isIPv4(gw) || !inSubnet(gw, subnet)) throw new TspodError(`gateway ${gw} not in subnet ${subnet}: give a host address of the subnet with --gateway`);
+  return gw;
 }
 
 /**
@@ -144,9 +179,14 @@ export class NetworkStore {
     if (o.name !== undefined && MODE_NAMES.has(o.name)) {
       throw new TspodError(`cannot create network with name "${o.name}" because it conflicts with a valid network mode`);
     }
-    if (o.gateway && !o.subnet) throw new TspodError('cannot set gateway or range without subnet: add --subnet');
-    if (o.gateway && !net.isIPv4(o.gateway)) throw new TspodError(`invalid gateway "${o.gateway}": give an IPv4 address`);
-    if (o.subnet) parseSubnet(o.subnet);
+    const givenGateways = o.gateways ?? [];
+    if (givenGateways.length > (o.subnets ?? []).length) throw new TspodError('cannot set gateway or range without subnet: add a --subnet for each --gateway');
+    for (const gw of givenGateways) if (!net.isIP(gw)) throw new TspodError(`invalid gateway "${gw}": give an IPv4 or IPv6 address`);
+    const given = (o.subnets ?? []).map(normalizeSubnet);
+    for (let i = 0; i < given.length; i++) {
+      for (let j = 0; j < i; j++) if (overlaps(given[i], given[j])) throw new TspodError(`subnet ${given[i]} overlaps subnet ${given[j]}: give subnets that do not overlap`);
+    }
+    const givenSubnets = given.map((subnet, i) => ({ subnet, gateway: gatewayOf(subnet, givenGateways[i]) }));
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     return withLock(this.lockPath, () => {
       const all = this.list();
@@ -159,13 +199,14 @@ export class NetworkStore {
       }
       let name = o.name;
       for (let i = 1; name === undefined; i++) if (!all.some((n) => n.name === `podman${i}`)) name = `podman${i}`;
-      let subnet: string;
-      if (o.subnet) {
-        const { base, prefix } = parseSubnet(o.subnet);
-        subnet = `${intToIp(base)}/${prefix}`;
+      for (const { subnet } of givenSubnets) {
         const clash = all.find((n) => n.subnets.some((s) => overlaps(s.subnet, subnet)));
         if (clash) throw new TspodError(`subnet ${subnet} is already used on the host or by another config (network ${clash.name}): choose another --subnet`);
-      } else {
+      }
+      const subnets = [...givenSubnets];
+      const hasV6 = subnets.some((s) => isIPv6Cidr(s.subnet));
+      // As Podman: an IPv4 subnet is allocated unless only IPv6 ones were given without --ipv6; --ipv6 allocates a missing IPv6 one.
+      if (!subnets.some((s) => !isIPv6Cidr(s.subnet)) && (o.ipv6 || !hasV6)) {
         // Podman's default range: the first free 10.89.N.0/24.
         let found: string | undefined;
         for (let n = 0; n < 256 && !found; n++) {
@@ -173,11 +214,17 @@ export class NetworkStore {
           if (!all.some((x) => x.subnets.some((s) => overlaps(s.subnet, cand)))) found = cand;
         }
         if (!found) throw new TspodError('no free subnet left in 10.89.0.0/16: give one with --subnet');
-        subnet = found;
+        subnets.push({ subnet: found, gateway: gatewayOf(found, undefined) });
       }
-      const { base } = parseSubnet(subnet);
-      const gateway = o.gateway ?? intToIp(base + 1);
-      if (!inSubnet(gateway, subnet)) throw new TspodError(`gateway ${gateway} not in subnet ${subnet}`);
+      if (o.ipv6 && !hasV6) {
+        let found: string | undefined;
+        for (let i = 0; i < 100 && !found; i++) {
+          const cand = randomUlaSubnet();
+          if (!all.some((x) => x.subnets.some((s) => overlaps(s.subnet, cand)))) found = cand;
+        }
+        if (!found) throw new TspodError('no free IPv6 subnet found: give one with --subnet');
+        subnets.push({ subnet: found, gateway: gatewayOf(found, undefined) });
+      }
       let iface: string | undefined;
       for (let i = 1; !iface; i++) if (!all.some((n) => n.network_interface === `podman${i}`)) iface = `podman${i}`;
       const rec: NetworkRecord = {
@@ -186,8 +233,8 @@ export class NetworkStore {
         driver: 'bridge',
         network_interface: iface,
         created: new Date().toISOString(),
-        subnets: [{ subnet, gateway }],
-        ipv6_enabled: false,
+        subnets,
+        ipv6_enabled: subnets.some((s) => isIPv6Cidr(s.subnet)),
         internal: o.internal,
         dns_enabled: !o.disableDns,
         ...(Object.keys(o.labels).length ? { labels: o.labels } : {}),

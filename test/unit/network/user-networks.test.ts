@@ -29,7 +29,7 @@ describe('NetworkStore', () => {
     expect(a.subnets).toEqual([{ subnet: '10.89.0.0/24', gateway: '10.89.0.1' }]);
     expect(b).toMatchObject({ name: 'podman1', network_interface: 'podman2', internal: true, dns_enabled: false, subnets: [{ subnet: '10.89.1.0/24' }] });
     expect(a.network_interface).toBe('podman1');
-    await expect(store.create({ name: 'c', subnet: '10.89.0.128/25', internal: false, disableDns: false, labels: {}, ignoreExisting: false })).rejects.toThrow(/already used/);
+    await expect(store.create({ name: 'c', subnets: ['10.89.0.128/25'], internal: false, disableDns: false, labels: {}, ignoreExisting: false })).rejects.toThrow(/already used/);
     await expect(store.create({ name: 'a', internal: false, disableDns: false, labels: {}, ignoreExisting: false })).rejects.toThrow(/already used/);
     expect((await store.create({ name: 'a', internal: false, disableDns: false, labels: {}, ignoreExisting: true })).id).toBe(a.id);
     expect(store.list().map((n) => n.name)).toEqual(['podman', 'a', 'podman1']);
