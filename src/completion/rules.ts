@@ -129,6 +129,7 @@ export const OPTION_RULES: Record<string, Rule> = {
   '--dns-option': none,
   '--add-host': none,
   '--ip': none,
+  '--ip6': none,
   '--mac-address': none,
   '--network-alias': none,
   '--memory': none,

@@ -4,7 +4,8 @@ import { MNT_DETACH, native } from '../native/addon.js';
 import { TspodError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import { findExecutable } from '../util/which.js';
-import { type NetworkRecord, parseSubnet } from './networks-store.js';
+import { ipv4Subnet, ipv6Subnet, type NetworkRecord, parseSubnet } from './networks-store.js';
+import { parseSubnet6 } from './ipv6.js';
 import { spawnSync } from 'node:child_process';
 
 /**
@@ -83,7 +84,7 @@ export function ensureRootlessNetns(runRoot: string): string {
     inNetns(file, [
       'sh',
       '-c',
-      `ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward && ip rule add fwmark ${TPROXY_MARK} lookup ${TPROXY_MARK} && ip route add local 0.0.0.0/0 dev lo table ${TPROXY_MARK}`,
+      `ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding && ip rule add fwmark ${TPROXY_MARK} lookup ${TPROXY_MARK} && ip route add local 0.0.0.0/0 dev lo table ${TPROXY_MARK}`,
     ]);
     // The forwarder marks its sockets (TPROXY_SOCKET_MARK): their connections are remembered, their replies routed locally.
     inNetns(
@@ -148,19 +149,27 @@ export function ensureBridge(netns: string, n: NetworkRecord): void {
   } catch {
     // not set up in this namespace yet
   }
-  const { subnet, gateway } = n.subnets[0];
-  const { prefix } = parseSubnet(subnet);
+  const v4 = ipv4Subnet(n);
+  const v6 = ipv6Subnet(n);
   const br = n.network_interface;
-  inNetns(netns, [
-    'sh',
-    '-c',
-    `ip link show ${br} >/dev/null 2>&1 || ip link add ${br} type bridge; ip addr replace ${gateway}/${prefix} dev ${br} && ip link set ${br} up`,
-  ]);
+  const addrs = [
+    ...(v4 ? [`ip addr replace ${v4.gateway}/${parseSubnet(v4.subnet).prefix} dev ${br}`] : []),
+    // nodad: the gateway answers at once (duplicate address detection would hold it back for a second or two).
+    ...(v6 ? [`ip addr replace ${v6.gateway}/${parseSubnet6(v6.subnet).prefix} dev ${br} nodad`] : []),
+  ];
+  inNetns(netns, ['sh', '-c', `ip link show ${br} >/dev/null 2>&1 || ip link add ${br} type bridge; ${[...addrs, `ip link set ${br} up`].join(' && ')}`]);
   const table = tableName(n);
-  const rules = n.internal
-    ? `chain forward { type filter hook forward priority filter; ip saddr ${subnet} ip daddr != ${subnet} drop; ip daddr ${subnet} ip saddr != ${subnet} drop; }`
-    : `chain postrouting { type nat hook postrouting priority srcnat; ip saddr ${subnet} ip daddr != ${subnet} masquerade; }`;
-  inNetns(netns, ['nft', '-f', '-'], `table ip ${table} {}\ndelete table ip ${table}\ntable ip ${table} {\n${rules}\n}\n`);
+  // One table per family (ip, ip6), each replaced as a whole.
+  const script = [v4 ? (['ip', v4.subnet] as const) : undefined, v6 ? (['ip6', v6.subnet] as const) : undefined]
+    .filter((x) => x !== undefined)
+    .map(([family, subnet]) => {
+      const rules = n.internal
+        ? `chain forward { type filter hook forward priority filter; ${family} saddr ${subnet} ${family} daddr != ${subnet} drop; ${family} daddr ${subnet} ${family} saddr != ${subnet} drop; }`
+        : `chain postrouting { type nat hook postrouting priority srcnat; ${family} saddr ${subnet} ${family} daddr != ${subnet} masquerade; }`;
+      return `table ${family} ${table} {}\ndelete table ${family} ${table}\ntable ${family} ${table} {\n${rules}\n}\n`;
+    })
+    .join('');
+  inNetns(netns, ['nft', '-f', '-'], script);
   fs.mkdirSync(path.dirname(marker), { recursive: true, mode: 0o700 });
   fs.writeFileSync(marker, stamp);
 }
@@ -175,7 +184,7 @@ export function removeBridge(runRoot: string, n: NetworkRecord): void {
   fs.rmSync(bridgeMarker(netns, n), { force: true });
   if (!isNamespaceMount(netns)) return;
   try {
-    inNetns(netns, ['sh', '-c', `ip link del ${n.network_interface} 2>/dev/null; nft delete table ip ${tableName(n)} 2>/dev/null; true`]);
+    inNetns(netns, ['sh', '-c', `ip link del ${n.network_interface} 2>/dev/null; nft delete table ip ${tableName(n)} 2>/dev/null; nft delete table ip6 ${tableName(n)} 2>/dev/null; true`]);
   } catch (err) {
     log.debug(`cannot remove bridge ${n.network_interface}: ${(err as Error).message}`);
   }

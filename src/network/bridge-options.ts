@@ -1,13 +1,15 @@
 import net from 'node:net';
 import { TspodError } from '../util/errors.js';
 import type { NetworkAttachment } from './bridge.js';
-import { DEFAULT_NETWORK, inSubnet, NetworkStore } from './networks-store.js';
+import { DEFAULT_NETWORK, inSubnet, ipv4Subnet, ipv6Subnet, NetworkStore } from './networks-store.js';
+import { inSubnet6, ip6ToBigInt } from './ipv6.js';
 
 /** Network modes of --network that are not network names (Podman reserves them too). */
 export const RESERVED_NETWORK_NAMES = new Set(['none', 'host', 'private', 'pasta', 'slirp4netns', 'container', 'ns', 'default']);
 
 export interface UserNetworkFlags {
   ip?: string;
+  ip6?: string;
   mac?: string;
   aliases?: string[];
 }
@@ -24,21 +26,22 @@ const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
  */
 export function parseUserNetworks(storageRoot: string, value: string | undefined, flags: UserNetworkFlags): NetworkAttachment[] | 'default' | undefined {
   // Podman's NAME:ip=IP,mac=MAC,alias=NAME: the per-network form of --ip, --mac-address, --network-alias.
-  const perNetwork = value === undefined ? null : /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):((?:ip|mac|alias|interface_name)=.*)$/.exec(value);
+  const perNetwork = value === undefined ? null : /^([a-zA-Z0-9][a-zA-Z0-9_.-]*):((?:ip6?|mac|alias|interface_name)=.*)$/.exec(value);
   if (perNetwork && !RESERVED_NETWORK_NAMES.has(perNetwork[1]) && perNetwork[1] !== 'bridge') {
     const opts: UserNetworkFlags = { ...flags, aliases: [...(flags.aliases ?? [])] };
     for (const item of perNetwork[2].split(',')) {
       const [key, v = ''] = item.split('=', 2);
       if (key === 'ip') opts.ip = v;
+      else if (key === 'ip6') opts.ip6 = v;
       else if (key === 'mac') opts.mac = v;
       else if (key === 'alias') opts.aliases!.push(v);
-      else if (key !== 'interface_name') throw new TspodError(`unknown network option "${key}" in --network ${value}: use ip=, mac= or alias=`);
+      else if (key !== 'interface_name') throw new TspodError(`unknown network option "${key}" in --network ${value}: use ip=, ip6=, mac= or alias=`);
     }
     return parseUserNetworks(storageRoot, perNetwork[1], opts);
   }
-  const extras = flags.ip !== undefined || flags.mac !== undefined || (flags.aliases?.length ?? 0) > 0;
+  const extras = flags.ip !== undefined || flags.ip6 !== undefined || flags.mac !== undefined || (flags.aliases?.length ?? 0) > 0;
   if (value === undefined || value.includes(':') || value.includes('=') || RESERVED_NETWORK_NAMES.has(value)) {
-    if (extras) throw new TspodError('--ip, --mac-address and --network-alias need a user-defined network: create one with `tspod network create NAME` and add --network NAME');
+    if (extras) throw new TspodError('--ip, --ip6, --mac-address and --network-alias need a user-defined network: create one with `tspod network create NAME` and add --network NAME');
     return value === 'private' ? 'default' : undefined;
   }
   const names = value.split(',').filter(Boolean).map((n) => (n === 'bridge' ? DEFAULT_NETWORK.name : n));
@@ -55,10 +58,21 @@ export function parseUserNetworks(storageRoot: string, value: string | undefined
   const firstNet = store.get(first.name);
   if (flags.ip !== undefined) {
     if (!net.isIPv4(flags.ip)) throw new TspodError(`invalid --ip "${flags.ip}": give an IPv4 address`);
-    if (!inSubnet(flags.ip, firstNet.subnets[0].subnet) || flags.ip === firstNet.subnets[0].gateway) {
-      throw new TspodError(`--ip ${flags.ip} is not a free host address of network ${first.name} (${firstNet.subnets[0].subnet}, gateway ${firstNet.subnets[0].gateway})`);
+    const v4 = ipv4Subnet(firstNet);
+    if (!v4) throw new TspodError(`--ip ${flags.ip}: network ${first.name} has no IPv4 subnet; use --ip6`);
+    if (!inSubnet(flags.ip, v4.subnet) || flags.ip === v4.gateway) {
+      throw new TspodError(`--ip ${flags.ip} is not a free host address of network ${first.name} (${v4.subnet}, gateway ${v4.gateway})`);
     }
     first.ip = flags.ip;
+  }
+  if (flags.ip6 !== undefined) {
+    if (ip6ToBigInt(flags.ip6) === undefined) throw new TspodError(`invalid --ip6 "${flags.ip6}": give an IPv6 address`);
+    const v6 = ipv6Subnet(firstNet);
+    if (!v6) throw new TspodError(`--ip6 ${flags.ip6}: network ${first.name} has no IPv6 subnet; create it with --ipv6`);
+    if (!inSubnet6(flags.ip6, v6.subnet) || ip6ToBigInt(flags.ip6) === ip6ToBigInt(v6.gateway)) {
+      throw new TspodError(`--ip6 ${flags.ip6} is not a free host address of network ${first.name} (${v6.subnet}, gateway ${v6.gateway})`);
+    }
+    first.ip6 = flags.ip6;
   }
   if (flags.mac !== undefined) {
     if (!MAC_RE.test(flags.mac) || (parseInt(flags.mac.slice(0, 2), 16) & 1) === 1) {

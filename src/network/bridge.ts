@@ -23,13 +23,16 @@ import {
   rootlessNetnsPath,
   TOOL_PATH,
 } from './bridge-netns.js';
-import { intToIp, type NetworkRecord, NetworkStore, parseSubnet } from './networks-store.js';
+import { intToIp, ipv4Subnet, ipv6Subnet, type NetworkRecord, NetworkStore, parseSubnet } from './networks-store.js';
+import { bigIntToIp6, ip6ToBigInt, parseSubnet6 } from './ipv6.js';
 
 /** A container's membership of a user-defined network, fixed at create or by `network connect`. */
 export interface NetworkAttachment {
   name: string;
   /** --ip: a fixed address; otherwise one is allocated at each start */
   ip?: string;
+  /** --ip6: a fixed IPv6 address on a network with an IPv6 subnet */
+  ip6?: string;
   mac?: string;
   aliases: string[];
 }
@@ -40,7 +43,10 @@ export interface Lease {
   name: string;
   hostname: string;
   aliases: string[];
+  /** the IPv4 address ('' on an IPv6-only network) */
   ip: string;
+  /** the IPv6 address, on networks with an IPv6 subnet */
+  ip6?: string;
   mac: string;
   veth: string;
   iface: string;
@@ -88,12 +94,39 @@ function collectGarbage(ipam: Ipam, store: ContainerStore, keep: string): void {
 }
 
 function pickAddress(n: NetworkRecord, taken: Set<string>): string {
-  const { base, size } = parseSubnet(n.subnets[0].subnet);
+  const v4 = ipv4Subnet(n);
+  if (!v4) return '';
+  const { base, size } = parseSubnet(v4.subnet);
   for (let i = base + 1; i < base + size - 1; i++) {
     const ip = intToIp(i);
-    if (ip !== n.subnets[0].gateway && !taken.has(ip)) return ip;
+    if (ip !== v4.gateway && !taken.has(ip)) return ip;
   }
-  throw new TspodError(`network ${n.name} has no free address left in ${n.subnets[0].subnet}: remove unused containers or create a bigger network`);
+  throw new TspodError(`network ${n.name} has no free address left in ${v4.subnet}: remove unused containers or create a bigger network`);
+}
+
+/** The next free IPv6 host address after the subnet's first (as netavark's host-local allocator). */
+function pickAddress6(n: NetworkRecord, taken: Set<string>): string | undefined {
+  const v6 = ipv6Subnet(n);
+  if (!v6) return undefined;
+  const { base, size } = parseSubnet6(v6.subnet);
+  const gateway = ip6ToBigInt(v6.gateway);
+  // At most taken.size + 1 candidates are skipped, so this ends quickly even in a /64.
+  for (let i = base + 1n; i < base + size - 1n; i++) {
+    const ip = bigIntToIp6(i);
+    if (i !== gateway && !taken.has(ip)) return ip;
+  }
+  throw new TspodError(`network ${n.name} has no free address left in ${v6.subnet}: remove unused containers or create a bigger network`);
+}
+
+/** Refuse a static --ip/--ip6 some other container holds on this network. */
+function checkFree(n: NetworkRecord, list: Lease[], a: NetworkAttachment): void {
+  for (const [flag, want] of [
+    ['--ip', a.ip],
+    ['--ip6', a.ip6],
+  ] as const) {
+    const holder = want ? list.find((l) => l.ip === want || l.ip6 === want) : undefined;
+    if (holder) throw new TspodError(`IP address ${want} is already allocated on network ${n.name} (container ${holder.name}): choose another ${flag}`);
+  }
 }
 
 /** A locally administered MAC address (Podman's are random too). */
@@ -122,9 +155,13 @@ function hostsEntries(ipam: Ipam, networks: NetworkStore, containerId: string): 
     if (!rec || !rec.dns_enabled) continue;
     for (const l of leases) {
       const names = l.container === containerId ? [l.hostname, l.name, ...l.aliases] : [l.name, ...l.aliases];
-      const line = `${l.ip}\t${[...new Set(names)].join(' ')}`;
-      if (!seen.has(line)) lines.push(line);
-      seen.add(line);
+      // Both addresses, as Podman writes them: a name resolves to A and AAAA.
+      for (const ip of [l.ip, l.ip6]) {
+        if (!ip) continue;
+        const line = `${ip}\t${[...new Set(names)].join(' ')}`;
+        if (!seen.has(line)) lines.push(line);
+        seen.add(line);
+      }
     }
   }
   return lines;
@@ -192,17 +229,15 @@ export function attachBridgeNetworks(
       const n = nets[i];
       ensureBridge(netns, n);
       const list = (ipam[n.name] ??= []);
-      const taken = new Set(list.map((l) => l.ip));
-      if (a.ip && taken.has(a.ip)) {
-        const holder = list.find((l) => l.ip === a.ip)!;
-        throw new TspodError(`IP address ${a.ip} is already allocated on network ${n.name} (container ${holder.name}): choose another --ip`);
-      }
+      checkFree(n, list, a);
+      const ip6 = a.ip6 ?? pickAddress6(n, new Set(list.flatMap((l) => (l.ip6 ? [l.ip6] : []))));
       const lease: Lease = {
         container: rec.id,
         name: rec.name,
         hostname: rec.config.hostname,
         aliases: a.aliases,
-        ip: a.ip ?? pickAddress(n, taken),
+        ip: a.ip ?? pickAddress(n, new Set(list.map((l) => l.ip))),
+        ...(ip6 ? { ip6 } : {}),
         mac: a.mac ?? randomMac(),
         veth: vethName(rec.id, i),
         iface: `eth${i}`,
@@ -216,6 +251,9 @@ export function attachBridgeNetworks(
     return out;
   });
   fixResolvConf(path.join(runDir, 'resolv.conf'));
+  if (ports.length && leases[0] && !leases[0].ip) {
+    throw new TspodError(`cannot publish ports on network ${nets[0].name}: it has no IPv4 subnet and tspod's forwarder reaches containers over IPv4; use a network with an IPv4 subnet (network create --ipv6 gives both)`);
+  }
   const script = [
     'set -e',
     `export PATH='${TOOL_PATH}'`,
@@ -229,12 +267,16 @@ export function attachBridgeNetworks(
 
 /** The shell lines that plug one veth pair in: bridge end in the rootless namespace, ethN in the container's. */
 function linkCommands(rootless: string, ctrNetns: string, n: NetworkRecord, l: Lease, defaultRoute: boolean): string {
-  const { prefix } = parseSubnet(n.subnets[0].subnet);
+  const v4 = ipv4Subnet(n);
+  const v6 = ipv6Subnet(n);
   const inside = [
     `link set ${l.iface} address ${l.mac}`,
-    `addr add ${l.ip}/${prefix} dev ${l.iface}`,
+    ...(v4 && l.ip ? [`addr add ${l.ip}/${parseSubnet(v4.subnet).prefix} dev ${l.iface}`] : []),
+    // nodad: usable at once (duplicate address detection would hold it for a second or two; the IPAM already makes it unique).
+    ...(v6 && l.ip6 ? [`addr add ${l.ip6}/${parseSubnet6(v6.subnet).prefix} dev ${l.iface} nodad`] : []),
     `link set ${l.iface} up`,
-    ...(defaultRoute && !n.internal ? [`route add default via ${n.subnets[0].gateway}`] : []),
+    ...(defaultRoute && !n.internal && v4 ? [`route add default via ${v4.gateway}`] : []),
+    ...(defaultRoute && !n.internal && v6 && l.ip6 ? [`route add ::/0 via ${v6.gateway} dev ${l.iface}`] : []),
   ];
   return [
     `nsenter --net='${rootless}' ip link del ${l.veth} 2>/dev/null || true`,
@@ -308,15 +350,16 @@ export interface NetworkContainerInfo {
  */
 export function networkContainers(store: ContainerStore, n: NetworkRecord): Record<string, NetworkContainerInfo> {
   const out: Record<string, NetworkContainerInfo> = {};
-  const { prefix } = parseSubnet(n.subnets[0].subnet);
+  const v4 = ipv4Subnet(n);
+  const v6 = ipv6Subnet(n);
   for (const l of networkLeases(store.runRoot, n.name)) {
     // A lease whose container is gone or stopped is garbage the next attach collects.
     if (store.find(l.container)?.state.status !== 'running') continue;
     const entry = (out[l.container] ??= { name: l.name, interfaces: {} });
-    entry.interfaces[l.iface] = {
-      subnets: [{ ipnet: `${l.ip}/${prefix}`, ...(n.internal ? {} : { gateway: n.subnets[0].gateway }) }],
-      mac_address: l.mac,
-    };
+    const subnets: { ipnet: string; gateway?: string }[] = [];
+    if (v4 && l.ip) subnets.push({ ipnet: `${l.ip}/${parseSubnet(v4.subnet).prefix}`, ...(n.internal ? {} : { gateway: v4.gateway }) });
+    if (v6 && l.ip6) subnets.push({ ipnet: `${l.ip6}/${parseSubnet6(v6.subnet).prefix}`, ...(n.internal ? {} : { gateway: v6.gateway }) });
+    entry.interfaces[l.iface] = { subnets, mac_address: l.mac };
   }
   return out;
 }
@@ -337,7 +380,8 @@ export function connectRunning(storageRoot: string, store: ContainerStore, rec: 
     let index = 0;
     while (used.has(index)) index++;
     const list = (ipam[n.name] ??= []);
-    if (a.ip && list.some((l) => l.ip === a.ip)) throw new TspodError(`IP address ${a.ip} is already allocated on network ${n.name}: choose another --ip`);
+    checkFree(n, list, a);
+    const ip6 = a.ip6 ?? pickAddress6(n, new Set(list.flatMap((l) => (l.ip6 ? [l.ip6] : []))));
     const netns = ensureRootlessNetns(runRoot);
     ensureBridge(netns, n);
     const lease: Lease = {
@@ -346,6 +390,7 @@ export function connectRunning(storageRoot: string, store: ContainerStore, rec: 
       hostname: rec.config.hostname,
       aliases: a.aliases,
       ip: a.ip ?? pickAddress(n, new Set(list.map((l) => l.ip))),
+      ...(ip6 ? { ip6 } : {}),
       mac: a.mac ?? randomMac(),
       veth: vethName(rec.id, index),
       iface: `eth${index}`,
@@ -389,17 +434,20 @@ export function bridgeNetworkSettings(storageRoot: string, store: ContainerStore
   const entries = attachments.map((a) => {
     const n = networks.find(a.name);
     const lease = rec.state.status === 'running' ? (ipam[a.name] ?? []).find((l) => l.container === rec.id) : undefined;
-    const prefix = n ? parseSubnet(n.subnets[0].subnet).prefix : 0;
+    const v4 = n && ipv4Subnet(n);
+    const v6 = n && ipv6Subnet(n);
+    const has4 = !!(lease?.ip && v4);
+    const has6 = !!(lease?.ip6 && v6);
     return [
       a.name,
       {
         EndpointID: '',
-        Gateway: lease && n ? n.subnets[0].gateway : '',
-        IPAddress: lease?.ip ?? '',
-        IPPrefixLen: lease ? prefix : 0,
-        IPv6Gateway: '',
-        GlobalIPv6Address: '',
-        GlobalIPv6PrefixLen: 0,
+        Gateway: has4 ? v4!.gateway : '',
+        IPAddress: has4 ? lease!.ip : '',
+        IPPrefixLen: has4 ? parseSubnet(v4!.subnet).prefix : 0,
+        IPv6Gateway: has6 ? v6!.gateway : '',
+        GlobalIPv6Address: has6 ? lease!.ip6! : '',
+        GlobalIPv6PrefixLen: has6 ? parseSubnet6(v6!.subnet).prefix : 0,
         MacAddress: lease?.mac ?? '',
         NetworkID: n?.id ?? '',
         DriverOpts: null,

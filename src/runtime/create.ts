@@ -52,6 +52,7 @@ export interface CreateOptions {
   addHost?: string[];
   /** on the first user-defined network: --ip, --mac-address, --network-alias */
   ip?: string;
+  ip6?: string;
   macAddress?: string;
   networkAlias?: string[];
   /** --pod NAME: join the pod's infra container's shared namespaces */
@@ -107,7 +108,7 @@ export async function createFromOptions(ctx: GlobalContext, o: CreateOptions): P
   if (podJoin) o = { ...o, ...(podJoin.network ? { network: podJoin.network } : {}), ...(podJoin.hostname ? { hostname: podJoin.hostname } : {}) };
   let network = o.network ?? (findExecutable('pasta') ? 'pasta' : 'none');
   // --network NAME[,NAME...]: user-defined networks, bridges in the rootless network namespace (src/network/bridge.ts).
-  const userNets = parseUserNetworks(ctx.storageRoot, o.network, { ip: o.ip, mac: o.macAddress, aliases: o.networkAlias });
+  const userNets = parseUserNetworks(ctx.storageRoot, o.network, { ip: o.ip, ip6: o.ip6, mac: o.macAddress, aliases: o.networkAlias });
   if (userNets === 'default') network = findExecutable('pasta') ? 'pasta' : 'none';
   else if (userNets) network = userNets[0].name;
   const mode = parseNetworkMode(network);

@@ -11,6 +11,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
   hostname = Option.String('--hostname', { description: 'Set the container host name' });
   network = Option.String('--network,--net', { description: 'Network mode: pasta[:OPTIONS] (default), slirp4netns[:OPTIONS], none, host, container:NAME, ns:PATH, or user-defined networks NAME[,NAME...]' });
   ip = Option.String('--ip', { description: 'IPv4 address of the container on its (first) user-defined network' });
+  ip6 = Option.String('--ip6', { description: 'IPv6 address of the container on its (first) user-defined network (one with an IPv6 subnet)' });
   macAddress = Option.String('--mac-address', { description: 'MAC address of the container on its (first) user-defined network' });
   networkAlias = Option.Array('--network-alias', [], { description: 'Another name of the container on its user-defined network' });
   volume = Option.Array('-v,--volume', [], { description: 'Bind mount a host path or a named volume ([SOURCE:]DEST[:ro,rw,z,Z,U])' });
@@ -63,6 +64,7 @@ export abstract class ContainerCreateCommand extends TspodCommand {
       hostname: this.hostname,
       network: this.network,
       ip: this.ip,
+      ip6: this.ip6,
       macAddress: this.macAddress,
       networkAlias: this.networkAlias,
       user: this.user,
