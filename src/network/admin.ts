@@ -69,7 +69,7 @@ export async function connectContainer(
   ctx: GlobalContext,
   network: string,
   container: string,
-  flags: { ip?: string; mac?: string; aliases: string[] },
+  flags: { ip?: string; ip6?: string; mac?: string; aliases: string[] },
 ): Promise<void> {
   const store = openStore(ctx);
   const n = new NetworkStore(ctx.storageRoot).get(network);

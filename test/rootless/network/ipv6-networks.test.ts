@@ -134,6 +134,14 @@ describe('containers on an IPv6 network', () => {
     }
   });
 
+  it('network connect --ip6 gives a running container a fixed IPv6 address on another network', async () => {
+    const c = t(['network', 'connect', '--ip6', 'fd00:3::77', 'given', 'web']);
+    expect(c.stderr).toBe('');
+    expect(t(['exec', 'web', 'ip', '-o', '-6', 'addr', 'show', 'eth1', 'scope', 'global']).stdout).toMatch(/inet6 fd00:3::77\/64 /);
+    expect(t(['inspect', '--format', '{{.NetworkSettings.Networks.given.GlobalIPv6Address}} {{.NetworkSettings.Networks.given.IPv6Gateway}}', 'web']).stdout).toBe('fd00:3::77 fd00:3::fe\n');
+    expect(t(['network', 'disconnect', 'given', 'web']).status).toBe(0);
+  });
+
   it('an IPv6-only network gives only an IPv6 address', async () => {
     const r = t(['run', '--rm', '--network', 'v6only', '--rootfs', rootfs, 'sh', '-c', 'ip -o addr show eth0 scope global']);
     expect(r.stderr).toBe('');
@@ -153,6 +161,15 @@ describe('containers on an IPv6 network', () => {
       const r = t(['run', '--rm', '--network', 'six', '--rootfs', rootfs, 'timeout', '5', 'wget', '-q', '-O', '-', `http://[${gw}]:${port}/`]);
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('from-host-v6\n');
+      // An --internal network does not forward IPv6 out either (its ip6 table drops it).
+      expect(t(['network', 'create', '--ipv6', '--internal', '--subnet', 'fd00:68::/64', 'inner']).stderr).toBe('');
+      const inner = t(['run', '--rm', '--network', 'inner', '--rootfs', rootfs, 'sh', '-c', `ip -o -6 addr show eth0 scope global; timeout 3 wget -q -O - http://[${gw}]:${port}/; echo rc=$?`]);
+      expect(inner.stdout).toMatch(/inet6 fd00:68::2\/64 /);
+      expect(inner.stdout).not.toContain('from-host-v6');
+      expect(inner.stdout).toMatch(/rc=[1-9]/);
+      // Outbound IPv6 of a routed network leaves masqueraded, as Podman's (netavark) rules do.
+      const [{ network_interface: bridge }] = JSON.parse(t(['network', 'inspect', 'six']).stdout);
+      expect(inRootlessNetns(`nft list table ip6 tspod_${bridge}`)).toMatch(/ip6 saddr fd00:66::\/64 ip6 daddr != fd00:66::\/64 masquerade/);
     } finally {
       server.kill();
     }
