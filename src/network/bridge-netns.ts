@@ -84,7 +84,7 @@ export function ensureRootlessNetns(runRoot: string): string {
     inNetns(file, [
       'sh',
       '-c',
-      `ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding && ip rule add fwmark ${TPROXY_MARK} lookup ${TPROXY_MARK} && ip route add local 0.0.0.0/0 dev lo table ${TPROXY_MARK}`,
+      `ip link set lo up && echo 1 > /proc/sys/net/ipv4/ip_forward && { [ ! -e /proc/sys/net/ipv6 ] || echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; } && ip rule add fwmark ${TPROXY_MARK} lookup ${TPROXY_MARK} && ip route add local 0.0.0.0/0 dev lo table ${TPROXY_MARK}`,
     ]);
     // The forwarder marks its sockets (TPROXY_SOCKET_MARK): their connections are remembered, their replies routed locally.
     inNetns(
