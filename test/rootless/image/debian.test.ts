@@ -1,13 +1,13 @@
 import '../../helpers/require-unprivileged.js';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { type BuiltImage, debianMinbaseImage, pushImage } from '../../helpers/image-fixtures.js';
 import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
+import { PodmanPeer } from '../../helpers/podman-peer.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { LISTER, layerDiff, listTree, readImagesDb, tmpDir, type TreeEntry } from './helpers.js';
+import { layerDiff, listTree, podmanTree, readImagesDb, tmpDir, type TreeEntry } from './helpers.js';
 
 // A real distribution image: Debian's minbase root filesystem, made by debootstrap as root
 // (test/setup/debian-minbase.sh, cached in ~/.cache/tspod-tests), pushed to a loopback
@@ -18,8 +18,7 @@ let reg: RegistryServer;
 let img: BuiltImage;
 let tmp: string;
 let sb: TspodSandbox;
-let podmanEnv: NodeJS.ProcessEnv;
-let store: string[];
+let peer: PodmanPeer;
 const ref = () => `${reg.host}/debian/minbase:bookworm`;
 
 beforeAll(async () => {
@@ -30,25 +29,17 @@ beforeAll(async () => {
   await pushImage(client, 'debian/minbase', 'bookworm', img);
   client.close();
   sb = new TspodSandbox('image-debian');
-  const home = path.join(tmp, 'podman-home');
-  fs.mkdirSync(home);
-  podmanEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', TMPDIR: tmp };
-  store = ['--root', path.join(tmp, 'proot'), '--runroot', path.join(tmp, 'prun'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+  peer = new PodmanPeer(tmp);
 }, 180_000);
 
 afterAll(async () => {
-  if (store) spawnSync('podman', [...store, 'unshare', 'rm', '-rf', path.join(tmp, 'proot'), path.join(tmp, 'prun')], { env: podmanEnv, timeout: 60_000 });
-  if (store) spawnSync('podman', [...store, 'system', 'migrate'], { env: podmanEnv, timeout: 60_000 }); // stops podman's pause process
+  peer?.dispose();
   sb?.dispose();
   await reg?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function podman(args: string[]): string {
-  const r = spawnSync('podman', [...store, ...args], { env: podmanEnv, encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const podman = (args: string[]): string => peer.run(args, { timeout: 180_000 });
 
 const comparable = (t: TreeEntry[]) =>
   t.map((e) => ({ path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, link: e.link, sha256: e.sha256, size: e.size, nlink: e.type === 'd' ? undefined : e.nlink, mtime: e.mtime }));
@@ -71,10 +62,7 @@ describe('Debian minbase (debootstrap) from a loopback registry', { timeout: 240
   it('its unpacked tree equals podman\'s: names, types, modes, owners, link targets, contents, hardlinks, mtimes', () => {
     podman(['pull', '-q', '--tls-verify=false', ref()]);
     expect(podman(['image', 'inspect', '--format', '{{.Id}}', ref()]).trim()).toBe(img.config.digest.slice(7));
-    const inner = `p=$(podman ${store.join(' ')} image mount ${ref()}) && /usr/bin/python3 -c "$LISTER" "$p"`;
-    const pr = spawnSync('podman', [...store, 'unshare', 'sh', '-c', inner], { env: { ...podmanEnv, LISTER }, encoding: 'utf8', timeout: 180_000, maxBuffer: 256 << 20 });
-    if (pr.status !== 0) throw new Error(`podman image mount: ${pr.stderr}`);
-    const theirs = comparable(JSON.parse(pr.stdout) as TreeEntry[]);
+    const theirs = comparable(podmanTree(peer, ref(), { timeout: 180_000 }));
     const top = readImagesDb(sb).images[img.config.digest.slice(7)]!.layers.at(-1)!;
     const ours = comparable(listTree(sb, layerDiff(sb, top)));
     // A real distribution: thousands of entries, several owners and setuid programs.

@@ -10,6 +10,7 @@ import { compressChunks } from '../../../src/core/index.js';
 import { MediaType } from '../../../src/image/media-types.js';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { sha256 } from '../../helpers/image-fixtures.js';
+import type { PodmanPeer } from '../../helpers/podman-peer.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
 
 export interface TreeEntry {
@@ -110,4 +111,10 @@ export async function pushCraftedImage(client: RegistryClient, repository: strin
 
 export function tmpDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `tspod-${name}-`));
+}
+
+/** The tree of an image in podman's store (the peer), listed like listTree's, from inside podman's user namespace. */
+export function podmanTree(peer: PodmanPeer, image: string, opts: { timeout?: number } = {}): TreeEntry[] {
+  const inner = `p=$(podman ${peer.store.join(' ')} image mount ${image}) && /usr/bin/python3 -c "$LISTER" "$p"`;
+  return JSON.parse(peer.run(['unshare', 'sh', '-c', inner], { env: { LISTER }, timeout: opts.timeout ?? 120_000, maxBuffer: 256 << 20 })) as TreeEntry[];
 }

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { type Fixtures, buildFixtures, pushImage } from '../../helpers/image-fixtures.js';
 import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
+import { PodmanPeer } from '../../helpers/podman-peer.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { LISTER, layerDiff, listTree, readImagesDb, tmpDir, type TreeEntry } from './helpers.js';
+import { layerDiff, listTree, podmanTree, readImagesDb, tmpDir, type TreeEntry } from './helpers.js';
 
 // The peer: podman (containers/storage, vfs driver, its own store in a temp dir) pulls the
 // same images from the same loopback registry; the root filesystems must be the same.
@@ -15,8 +16,7 @@ let reg: RegistryServer;
 let fx: Fixtures;
 let tmp: string;
 let sb: TspodSandbox;
-let podmanEnv: NodeJS.ProcessEnv;
-let store: string[];
+let peer: PodmanPeer;
 const havePodman = spawnSync('podman', ['--version']).status === 0;
 
 beforeAll(async () => {
@@ -29,33 +29,19 @@ beforeAll(async () => {
   await pushImage(client, 'fixtures/busybox', 'v1', fx.busybox);
   client.close();
   sb = new TspodSandbox('image-podman');
-  const home = path.join(tmp, 'podman-home');
-  fs.mkdirSync(home);
-  podmanEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', TMPDIR: path.join(tmp) };
-  store = ['--root', path.join(tmp, 'proot'), '--runroot', path.join(tmp, 'prun'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+  peer = new PodmanPeer(tmp);
 }, 90_000);
 
 afterAll(async () => {
   if (!havePodman) return;
-  spawnSync('podman', [...store, 'unshare', 'rm', '-rf', path.join(tmp, 'proot'), path.join(tmp, 'prun')], { env: podmanEnv, timeout: 60_000 });
-  spawnSync('podman', [...store, 'system', 'migrate'], { env: podmanEnv, timeout: 60_000 }); // stops podman's pause process
+  peer?.dispose();
   sb?.dispose();
   await reg?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function podman(args: string[]): string {
-  const r = spawnSync('podman', [...store, ...args], { env: podmanEnv, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const podman = (args: string[]): string => peer.run(args);
 
-function podmanTree(image: string): TreeEntry[] {
-  const inner = `p=$(podman ${store.join(' ')} image mount ${image}) && /usr/bin/python3 -c "$LISTER" "$p"`;
-  const r = spawnSync('podman', [...store, 'unshare', 'sh', '-c', inner], { env: { ...podmanEnv, LISTER }, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`podman image mount: ${r.stderr}`);
-  return JSON.parse(r.stdout);
-}
 
 const comparable = (t: TreeEntry[]) =>
   t.map((e) => ({ path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, link: e.link, sha256: e.sha256, nlink: e.type === 'd' ? undefined : e.nlink, mtime: e.mtime }));
@@ -65,7 +51,7 @@ describe.skipIf(!havePodman)('the same image unpacked by podman and by tspod', {
     it(`${name}: names, types, modes, owners, link targets, contents, hardlinks and mtimes are equal`, () => {
       const ref = `${reg.host}/fixtures/${name}:v1`;
       podman(['pull', '-q', '--tls-verify=false', ref]);
-      const theirs = podmanTree(ref);
+      const theirs = podmanTree(peer, ref);
       const r = sb.run(['--storage-driver', 'vfs', 'pull', '-q', '--tls-verify=false', ref], { timeout: 120_000 });
       expect(r.stderr).toBe('');
       const id = img().config.digest.slice(7);
@@ -112,7 +98,7 @@ describe.skipIf(!havePodman)('the same image unpacked by podman and by tspod', {
     const fromTspod = path.join(tmp, 'tspod-roundtrip.tar');
     sb.run(['--storage-driver', 'vfs', 'pull', '-q', '--tls-verify=false', ref], { timeout: 120_000 });
     expect(sb.run(['save', '-o', fromTspod, ref]).stderr).toBe('');
-    spawnSync('podman', [...store, 'rmi', '-f', ref], { env: podmanEnv });
+    peer.spawn(['rmi', '-f', ref]);
     podman(['load', '-i', fromTspod]);
     const back = path.join(tmp, 'podman-roundtrip-oci.tar');
     podman(['save', '-q', '--format', 'oci-archive', '-o', back, ref]);
@@ -120,10 +106,10 @@ describe.skipIf(!havePodman)('the same image unpacked by podman and by tspod', {
     try {
       const r = loader.run(['load', '-i', back], { timeout: 120_000 });
       expect(r.stderr).toBe('');
-      const raw = spawnSync('skopeo', ['inspect', '--raw', `oci-archive:${back}`], { env: podmanEnv, encoding: 'utf8' }).stdout;
+      const raw = spawnSync('skopeo', ['inspect', '--raw', `oci-archive:${back}`], { env: peer.env, encoding: 'utf8' }).stdout;
       const configDigest = JSON.parse(raw).config.digest as string;
       expect(Object.keys(readImagesDb(loader).images)).toEqual([configDigest.slice(7)]);
-      expect(readImagesDb(loader).images[configDigest.slice(7)]!.digest).toBe(JSON.parse(spawnSync('skopeo', ['inspect', `oci-archive:${back}`], { env: podmanEnv, encoding: 'utf8' }).stdout).Digest);
+      expect(readImagesDb(loader).images[configDigest.slice(7)]!.digest).toBe(JSON.parse(spawnSync('skopeo', ['inspect', `oci-archive:${back}`], { env: peer.env, encoding: 'utf8' }).stdout).Digest);
       void id;
     } finally {
       loader.dispose();

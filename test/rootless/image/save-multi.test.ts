@@ -1,11 +1,12 @@
 import '../../helpers/require-unprivileged.js';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../../src/image/registry/client.js';
 import { type Fixtures, buildFixtures, pushImage } from '../../helpers/image-fixtures.js';
 import { type RegistryServer, startRegistry } from '../../helpers/registry-server.js';
+import { PodmanPeer } from '../../helpers/podman-peer.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
 import { tmpDir } from './helpers.js';
 
@@ -17,8 +18,7 @@ let reg: RegistryServer;
 let fx: Fixtures;
 let tmp: string;
 let sb: TspodSandbox;
-let podmanEnv: NodeJS.ProcessEnv;
-let store: string[];
+let peer: PodmanPeer;
 
 beforeAll(async () => {
   tmp = tmpDir('image-save-multi');
@@ -31,27 +31,17 @@ beforeAll(async () => {
   sb = new TspodSandbox('image-save-multi');
   for (const r of ['fixtures/busybox:v1', 'fixtures/multi:v1']) expect(sb.run(['pull', '-q', '--tls-verify=false', `${reg.host}/${r}`]).status).toBe(0);
   expect(sb.run(['tag', `${reg.host}/fixtures/busybox:v1`, 'localhost/bb:alias']).status).toBe(0);
-  const home = path.join(tmp, 'podman-home');
-  fs.mkdirSync(home);
-  podmanEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', TMPDIR: tmp };
-  store = ['--root', path.join(tmp, 'proot'), '--runroot', path.join(tmp, 'prun'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+  peer = new PodmanPeer(tmp);
 }, 90_000);
 
 afterAll(async () => {
-  if (store) {
-    spawnSync('podman', [...store, 'unshare', 'rm', '-rf', path.join(tmp, 'proot'), path.join(tmp, 'prun')], { env: podmanEnv, timeout: 60_000 });
-    spawnSync('podman', [...store, 'system', 'migrate'], { env: podmanEnv, timeout: 60_000 });
-  }
+  peer?.dispose();
   sb?.dispose();
   await reg?.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function podman(args: string[]): string {
-  const r = spawnSync('podman', [...store, ...args], { env: podmanEnv, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const podman = (args: string[]): string => peer.run(args);
 
 const at = (...p: string[]) => path.join(tmp, ...p);
 const tarJson = (file: string, member: string) => JSON.parse(execFileSync('tar', ['-xOf', file, member], { encoding: 'utf8' }));
@@ -97,7 +87,7 @@ describe('save with several names', { timeout: 90_000 }, () => {
   it('without -m the OCI formats and docker-dir hold the first image only; skopeo and podman read them', () => {
     expect(sb.run(['save', '--format', 'oci-archive', '-o', at('o.tar'), busybox(), multi()]).stderr).toBe('');
     expect(tarJson(at('o.tar'), 'index.json').manifests).toHaveLength(1);
-    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci-archive:${at('o.tar')}`], { encoding: 'utf8', env: podmanEnv }));
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci-archive:${at('o.tar')}`], { encoding: 'utf8', env: peer.env }));
     expect(config.rootfs.diff_ids).toEqual(fx.busybox.layers.map((l) => l.diffId));
     expect(podman(['load', '-q', '-i', at('o.tar')])).toMatch(/Loaded image/);
     expect(podman(['images', '-q', '--no-trunc']).trim()).toBe(`sha256:${bbId()}`);
@@ -125,5 +115,5 @@ describe('save with several names', { timeout: 90_000 }, () => {
 });
 
 function skopeo(args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', env: podmanEnv });
+  return execFileSync('skopeo', args, { encoding: 'utf8', env: peer.env });
 }

@@ -1,10 +1,11 @@
 import '../../helpers/require-unprivileged.js';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixtures, type Fixtures, writeOciLayout } from '../../helpers/image-fixtures.js';
+import { PodmanPeer } from '../../helpers/podman-peer.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
 import { readImagesDb, readLayersDb } from './helpers.js';
 
@@ -14,18 +15,13 @@ import { readImagesDb, readLayersDb } from './helpers.js';
 let tmp: string;
 let fx: Fixtures;
 let sb: TspodSandbox;
-let podmanEnv: NodeJS.ProcessEnv;
-let store: string[];
+let peer: PodmanPeer;
 const at = (...p: string[]) => path.join(tmp, ...p);
 
 function skopeo(args: string[]): string {
-  return execFileSync('skopeo', args, { encoding: 'utf8', env: podmanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('skopeo', args, { encoding: 'utf8', env: peer.env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
-function podman(args: string[]): string {
-  const r = spawnSync('podman', [...store, ...args], { env: podmanEnv, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const podman = (args: string[]): string => peer.run(args);
 function ok(args: string[]): string {
   const r = sb.run(args, { timeout: 120_000 });
   expect(r.stderr, args.join(' ')).toBe('');
@@ -39,10 +35,7 @@ beforeAll(() => {
   tmp = path.join(os.tmpdir(), `tspod-image-transports-${process.pid}-${Date.now().toString(36)}`);
   fs.mkdirSync(tmp);
   fx = buildFixtures(at('fixtures'));
-  const home = at('podman-home');
-  fs.mkdirSync(home);
-  podmanEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', TMPDIR: tmp };
-  store = ['--root', at('proot'), '--runroot', at('prun'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+  peer = new PodmanPeer(tmp);
   // The multi-layer fixture in an OCI layout, and skopeo's copies of it in every other format.
   writeOciLayout(at('src-layout'), [{ ref: 'v1', image: fx.multiLayer }]);
   skopeo(['copy', '--quiet', 'oci:' + at('src-layout') + ':v1', `oci:${at('sk-oci')}:mytag`]);
@@ -53,8 +46,7 @@ beforeAll(() => {
 }, 60_000);
 
 afterAll(() => {
-  if (store) spawnSync('podman', [...store, 'unshare', 'rm', '-rf', at('proot'), at('prun')], { env: podmanEnv, timeout: 60_000 });
-  if (store) spawnSync('podman', [...store, 'system', 'migrate'], { env: podmanEnv, timeout: 60_000 }); // stops podman's pause process
+  peer?.dispose();
   sb?.dispose();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });

@@ -1,12 +1,12 @@
 import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
+import { freePort } from '../../helpers/registry-server.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
+import { fetchPage } from './helpers.js';
 
 const sandbox = new TspodSandbox('kube');
 const home = sandbox.home;
@@ -21,32 +21,6 @@ const inspect = (name: string) => JSON.parse(t(['inspect', name]))[0];
 // Serves the bind-mounted /data on the pod's port 8080; stops at once on SIGTERM.
 const SERVER = ['sh', '-c', 'trap "exit 0" TERM; httpd -f -p 8080 -h /data & wait'];
 const ID = /^[0-9a-f]{64}$/;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function fetchPage(port: number): Promise<string> {
-  for (let i = 0; i < 60; i++) {
-    const body = await new Promise<string>((resolve) => {
-      http
-        .get({ host: '127.0.0.1', port, path: '/index.html', timeout: 2000 }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve(res.statusCode === 200 ? b : ''));
-        })
-        .on('error', () => resolve(''));
-    });
-    if (body) return body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return '';
-}
 
 let port = 0;
 const yamlFile = path.join(home, 'app.yaml');
@@ -133,7 +107,7 @@ describe('kube play and down', () => {
     expect(sandbox.run(['volume', 'exists', 'appvol']).status).toBe(0);
     const pod = JSON.parse(t(['pod', 'inspect', 'app']));
     expect(pod).toMatchObject({ Id: m![1], State: 'Running', ExitPolicy: 'stop', Labels: { app: 'app', tier: 'web' } });
-    expect(await fetchPage(port)).toBe('served from a hostPath\n');
+    expect(await fetchPage(port, 60)).toBe('served from a hostPath\n');
     // Generating again gives the same Pod (but for its timestamp).
     const strip = (s: string) => s.replace(/creationTimestamp: .*/g, '');
     expect(strip(t(['generate', 'kube', 'app']))).toBe(strip(fs.readFileSync(yamlFile, 'utf8')));

@@ -1,11 +1,11 @@
 import '../../helpers/require-unprivileged.js';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PodmanPeer } from '../../helpers/podman-peer.js';
+import { freePort } from '../../helpers/registry-server.js';
 import { REPO_ROOT, TspodSandbox } from '../../helpers/tspod.js';
+import { fetchPage } from './helpers.js';
 
 // The peer: podman (its own store in the sandbox, vfs, runc) plays the YAML tspod
 // generates, and tspod plays the YAML podman generates, with the embedded busybox image.
@@ -13,50 +13,18 @@ const sandbox = new TspodSandbox('kube-podman');
 const home = sandbox.home;
 const site = path.join(home, 'site');
 const image = path.join(REPO_ROOT, 'dist', 'busybox-image.tar');
-const podmanEnv = { PATH: process.env.PATH, HOME: path.join(home, 'podman-home'), LANG: 'C.UTF-8', TMPDIR: path.join(home, 'tmp') };
-const store = ['--root', path.join(home, 'proot'), '--runroot', path.join(home, 'prun'), '--storage-driver', 'vfs', '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+const peer = new PodmanPeer(home, { tmp: path.join(home, 'tmp') });
 // Serves /www on port 80 of the pod; stops at once on SIGTERM.
 const SERVER = ['sh', '-c', 'trap "exit 0" TERM; httpd -f -p 80 -h /www & wait'];
 
-function podman(args: string[]): string {
-  const r = spawnSync('podman', [...store, ...args], { env: podmanEnv, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`podman ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const podman = (args: string[]): string => peer.run(args);
 const t = (args: string[]) => {
   const r = sandbox.run(args, { timeout: 120_000 });
   if (r.status !== 0) throw new Error(`tspod ${args.join(' ')} -> ${r.status}: ${r.stderr}`);
   return r.stdout;
 };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function fetchPage(port: number): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const body = await new Promise<string>((resolve) => {
-      http
-        .get({ host: '127.0.0.1', port, path: '/index.html', timeout: 2000 }, (res) => {
-          let b = '';
-          res.on('data', (d) => (b += d));
-          res.on('end', () => resolve(res.statusCode === 200 ? b : ''));
-        })
-        .on('error', () => resolve(''));
-    });
-    if (body) return body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return '';
-}
-
 beforeAll(() => {
-  fs.mkdirSync(podmanEnv.HOME, { recursive: true });
   fs.mkdirSync(site);
   fs.writeFileSync(path.join(site, 'index.html'), 'kube interop\n');
   podman(['load', '-q', '-i', image]);
@@ -64,8 +32,8 @@ beforeAll(() => {
 }, 120_000);
 
 afterAll(() => {
-  spawnSync('podman', [...store, 'pod', 'rm', '-a', '-f', '-t', '0'], { env: podmanEnv, timeout: 60_000 });
-  spawnSync('podman', [...store, 'unshare', 'rm', '-rf', path.join(home, 'proot'), path.join(home, 'prun')], { env: podmanEnv, timeout: 60_000 });
+  peer.spawn(['pod', 'rm', '-a', '-f', '-t', '0'], { timeout: 60_000 });
+  peer.dispose();
   for (const id of sandbox.run(['pod', 'ps', '-q', '--no-trunc']).stdout.split('\n').filter(Boolean)) sandbox.run(['pod', 'rm', '-f', '-t', '0', id]);
   sandbox.dispose();
 });
