@@ -1,8 +1,9 @@
 // Pull and unpack from a loopback registry, tspod vs podman, a fresh store each run.
 // Images: the busybox image, Debian's minbase root filesystem (debootstrap, made as root by
 // test/setup/debian-minbase.sh and cached; pushed as one gzip layer), and a multi-layer
-// image of a few hundred MB made from /usr (pushed with skopeo, which gzips the layers).
-// Usage (as an unprivileged user): npm run bench -- pull [--runs N] [--only busybox,debian,big]
+// image of a few hundred MB made from /usr (pushed with skopeo, which gzips the layers),
+// and the same directories as one layer ("one").
+// Usage (as an unprivileged user): npm run bench -- pull [--runs N] [--only busybox,debian,big,one]
 import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -16,22 +17,22 @@ import { commandExists, median, min, printTable, requireUnprivileged } from './_
 requireUnprivileged('pull');
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-// --only busybox,debian: a subset of the cases (the big image takes minutes per run).
+// --only busybox,debian: a subset of the cases (the big images take minutes per run).
 const onlyArg = process.argv.indexOf('--only');
-const cases = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['busybox', 'debian', 'big'];
+const cases = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['busybox', 'debian', 'big', 'one'];
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 const tspod = path.join(root, 'bin', 'tspod');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-bench-pull-'));
 
-/** A docker-archive whose layers are tars of the given directories. */
-function buildArchive(dirs: string[], out: string): void {
+/** A docker-archive whose layers are tars of the given directories (each its own layer, or `oneLayer`: all in one). */
+function buildArchive(dirs: string[], out: string, opts: { oneLayer?: boolean } = {}): void {
   const dir = path.join(work, `archive-${path.basename(out)}`);
   fs.mkdirSync(dir);
   const diffIds: string[] = [];
   const layers: string[] = [];
-  dirs.forEach((d, i) => {
+  (opts.oneLayer ? [dirs] : dirs.map((d) => [d])).forEach((d, i) => {
     const file = path.join(dir, `layer${i}.tar`);
-    execFileSync('tar', ['--create', '--file', file, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--ignore-failed-read', d], { stdio: 'ignore' });
+    execFileSync('tar', ['--create', '--file', file, '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--ignore-failed-read', ...d], { stdio: 'ignore' });
     diffIds.push(`sha256:${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')}`);
     layers.push(`layer${i}.tar`);
   });
@@ -61,9 +62,13 @@ const runCleanups = () => {
 const registry = await startRegistry({ mode: 'plain' });
 try {
   const big = path.join(work, 'big.tar');
-  if (cases.includes('big')) buildArchive(['/usr/share/doc', '/usr/share/locale', '/usr/include', '/usr/lib/python3', '/usr/share/perl'], big);
+  const one = path.join(work, 'one.tar');
+  // "big": the same directories as five layers; "one": as a single layer (the largest one the bench has).
+  const bigDirs = ['/usr/share/doc', '/usr/share/locale', '/usr/include', '/usr/lib/python3', '/usr/share/perl'];
+  if (cases.includes('big')) buildArchive(bigDirs, big);
+  if (cases.includes('one')) buildArchive(bigDirs, one, { oneLayer: true });
   const small = path.join(root, 'dist', 'busybox-image.tar');
-  for (const [file, name] of [[big, 'bench/big:latest'], [small, 'bench/busybox:latest']]) {
+  for (const [file, name] of [[big, 'bench/big:latest'], [one, 'bench/one:latest'], [small, 'bench/busybox:latest']]) {
     if (!cases.includes(name.slice(6, -7))) continue;
     execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${file}`, `docker://${registry.host}/${name}`]);
   }
@@ -138,6 +143,7 @@ try {
       busyboxVsPodman: ratio('bench/busybox'),
       debianVsPodman: ratio('bench/debian'),
       bigVsPodman: ratio('bench/big'),
+      oneLayerVsPodman: ratio('bench/one'),
       tspodPeakRssMB: +(Math.max(...Object.entries(results).filter(([k]) => k.startsWith('tspod')).flatMap(([, v]) => v.rss)) / 1024).toFixed(1),
     }),
   );
