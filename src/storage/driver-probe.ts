@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { MNT_DETACH, native } from '../native/addon.js';
@@ -35,12 +36,29 @@ export function chooseGraphDriver(storageRoot: string, runRoot: string, kernel: 
   );
 }
 
+/**
+ * Where the user's probe result for the store's file system is kept across boots
+ * and run roots: the first unmount in a new mount namespace waits ~180 ms for the
+ * kernel (an RCU grace period), and every first command of a boot paid it.
+ */
+function userCacheFile(storageRoot: string): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cacheHome, 'tspod', `driver-probe-${fs.statSync(storageRoot).dev}.json`);
+}
+
 export function probeGraphDriver(storageRoot: string, runRoot: string, kernel: string): DriverProbe {
   const cacheFile = path.join(runRoot, 'driver-probe.json');
   const cached = readJsonFile<DriverProbe | null>(cacheFile, null);
   if (cached && cached.kernel === kernel) return cached;
 
   fs.mkdirSync(storageRoot, { recursive: true, mode: 0o700 });
+  // The same kernel and the same file system give the same answer.
+  const userFile = userCacheFile(storageRoot);
+  const known = readJsonFile<DriverProbe | null>(userFile, null);
+  if (known && known.kernel === kernel) {
+    remember(runRoot, cacheFile, known);
+    return known;
+  }
   const result: DriverProbe = { driver: 'vfs', nativeOverlay: false, kernel };
   const kernelTry = tryOverlay(storageRoot, (dirs) => {
     native().mount('overlay', dirs.merged, 'overlay', 0,
@@ -59,9 +77,20 @@ export function probeGraphDriver(storageRoot: string, runRoot: string, kernel: s
     else result.fuseError = fuseTry;
   }
   log.debug(`graph driver probe: ${JSON.stringify(result)}`);
+  remember(runRoot, cacheFile, result);
+  try {
+    fs.mkdirSync(path.dirname(userFile), { recursive: true, mode: 0o700 });
+    writeJsonAtomic(userFile, result);
+  } catch (err) {
+    // Only the next boot's first command probes again.
+    log.debug(`cannot keep the driver probe in ${userFile}: ${(err as Error).message}`);
+  }
+  return result;
+}
+
+function remember(runRoot: string, cacheFile: string, result: DriverProbe): void {
   fs.mkdirSync(runRoot, { recursive: true, mode: 0o700 });
   writeJsonAtomic(cacheFile, result);
-  return result;
 }
 
 interface ProbeDirs {

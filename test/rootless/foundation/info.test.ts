@@ -66,6 +66,26 @@ describe('tspod info', () => {
     }
   });
 
+  it('keeps the probe per user for the kernel and the store\'s file system: a new run root (a reboot) does not mount again', () => {
+    infoJson();
+    const cacheDir = path.join(sandbox.home, '.cache', 'tspod');
+    const [file] = fs.readdirSync(cacheDir).filter((f) => /^driver-probe-\d+\.json$/.test(f));
+    expect(file, 'the user-level probe result').toBeDefined();
+    const probed = (runRoot: string) => {
+      fs.mkdirSync(runRoot, { mode: 0o700 });
+      const env = { XDG_RUNTIME_DIR: runRoot };
+      const r = sandbox.run(['--log-level', 'debug', 'info', '--format', '{{.Store.GraphDriverName}}'], { env });
+      sandbox.run(['system', 'migrate'], { env }); // that run root's pause process
+      expect(r.status).toBe(0);
+      return r.stderr.includes('graph driver probe:');
+    };
+    expect(probed(path.join(sandbox.home, 'run-after-reboot'))).toBe(false);
+    // Another kernel: probed again.
+    const rec = JSON.parse(fs.readFileSync(path.join(cacheDir, file!), 'utf8'));
+    fs.writeFileSync(path.join(cacheDir, file!), JSON.stringify({ ...rec, kernel: 'an-older-kernel' }));
+    expect(probed(path.join(sandbox.home, 'run-new-kernel'))).toBe(true);
+  });
+
   it('honours --storage-driver vfs', () => {
     const r = sandbox.run(['--storage-driver', 'vfs', 'info', '--format', '{{.Store.GraphDriverName}}']);
     expect(r.stderr).toBe('');
