@@ -8,9 +8,8 @@ export interface DecodeWorkerData {
   unconsumed: SharedArrayBuffer;
 }
 
-/** First what to decode (DecodeWorkerData), then chunks of the blob (their buffers transferred), then the end. */
+/** A chunk of the blob (its buffer transferred), or the end of it. */
 export interface DecodeRequest {
-  init?: DecodeWorkerData;
   chunk?: ArrayBuffer;
   end?: true;
 }

@@ -11,7 +11,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openLayerStream } from '../core/index.js';
-import { prestartDecodeThread } from '../core/off-thread.js';
 import { ImageStore, type ImageRecord, type Staging } from '../storage/image-store.js';
 import { chainIDs, hexOf, layerDiffDir, type LayerRecord } from '../storage/layer-store.js';
 import { LayerUnpacker, type UnpackForm } from '../storage/unpack.js';
@@ -95,8 +94,6 @@ export async function pullImage(input: string, opts: PullOptions): Promise<PullR
     const { image, record } = await pullLocal(opts.storageRoot, local, opts.driver);
     return { id: image.id, name: image.names[0] ?? image.id, image: record };
   }
-  // Booting meanwhile, should a layer be big enough for it (decodeLayerOffThread).
-  prestartDecodeThread();
   const candidates = pullCandidates(input);
   const progress = new Progress(opts.progress);
   let lastError: unknown;

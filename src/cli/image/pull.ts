@@ -27,9 +27,6 @@ export class PullCommand extends TspodCommand {
     const { requireUserNamespace } = await import('../../rootless/userns.js');
     await requireUserNamespace();
     const { pullImage, pullAllTags } = await import('../../image/pull.js');
-    // The thread that decodes big layers boots while the store's driver is probed (~180 ms in a new namespace).
-    const { prestartDecodeThread } = await import('../../core/off-thread.js');
-    prestartDecodeThread();
     const { storeDriver } = await import('../../image/driver.js');
     const { hostPlatform, parsePlatform } = await import('../../image/manifest.js');
     let platform: Record<string, string> | undefined;
