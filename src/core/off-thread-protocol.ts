@@ -31,5 +31,5 @@ export interface DecodeReply {
 }
 
 /** The worker waits while this many output bytes are unconsumed; the main thread keeps at most IN_LIMIT input bytes in flight. */
-export const DECODE_OUT_LIMIT = 2 << 20;
+export const DECODE_OUT_LIMIT = 512 << 10;
 export const DECODE_IN_LIMIT = 1 << 20;
