@@ -1,10 +1,10 @@
 import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX, makeBusyboxRootfs } from '../../helpers/rootfs.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { addWebRoot, freePort, get, hostAddress, retry, startLoopbackServer } from './net-helpers.js';
+import { addWebRoot, freePort, get, hostAddress, retry, loopbackServerForSuite } from './net-helpers.js';
 
 const sandbox = new TspodSandbox('hostaccess');
 const rootfs = makeBusyboxRootfs(sandbox.home);
@@ -13,24 +13,17 @@ fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'timeout'));
 const t = (args: string[]) => sandbox.run(args);
 
 // A server on the host's loopback only: what allow_host_loopback (or pasta's --map-gw) opens.
-// Its own process: the suite's event loop is blocked while tspod runs.
-let loopbackPort = 0;
-let stopServer: () => void = () => undefined;
-
-beforeAll(async () => {
-  ({ port: loopbackPort, stop: stopServer } = await startLoopbackServer(BUSYBOX!, sandbox.home));
-});
+const loopback = loopbackServerForSuite(sandbox.home);
 
 afterAll(() => {
-  stopServer();
   t(['rm', '-a', '-f']);
   sandbox.dispose();
 });
 
-/** In a container: the address host.containers.internal names, then what a GET to ADDR:loopbackPort returns. */
+/** In a container: the address host.containers.internal names, then what a GET to ADDR:loopback.port() returns. */
 function probe(network: string, target: 'host.containers.internal' | 'gateway'): { hostsEntry: string; body: string } {
   const pick = target === 'gateway' ? `ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p'` : `sed -n 's/^\\([0-9.]*\\)\\thost.containers.internal.*/\\1/p' /etc/hosts`;
-  const script = `h=$(${pick}); sed -n 's/^\\([0-9.]*\\)\\thost.containers.internal host.docker.internal$/\\1/p' /etc/hosts; echo --; [ -n "$h" ] && timeout 4 wget -qO- http://$h:${loopbackPort}/ 2>/dev/null; true`;
+  const script = `h=$(${pick}); sed -n 's/^\\([0-9.]*\\)\\thost.containers.internal host.docker.internal$/\\1/p' /etc/hosts; echo --; [ -n "$h" ] && timeout 4 wget -qO- http://$h:${loopback.port()}/ 2>/dev/null; true`;
   const r = t(['run', '--rm', '--network', network, '--rootfs', rootfs, 'sh', '-c', script]);
   expect(r.status, r.stderr).toBe(0);
   const [hostsEntry, body] = r.stdout.split('--\n');

@@ -3,16 +3,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { freePort, get, retry } from './net-helpers.js';
+import { freePort, get, retry, webRootfs } from './net-helpers.js';
 
 const sandbox = new TspodSandbox('ipv6net');
-const rootfs = makeBusyboxRootfs(sandbox.home);
-fs.mkdirSync(path.join(rootfs, 'www'));
-fs.writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello-v6\n');
-// busybox wget -T crashes (static glibc build): bound waits with timeout instead.
-fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'timeout'));
+const rootfs = webRootfs(sandbox.home, 'hello-v6\n');
 const t = (args: string[]) => sandbox.run(args);
 /** Let vitest's worker answer its RPC between runs of synchronous commands. */
 const breathe = () => new Promise((r) => setTimeout(r, 0));

@@ -5,6 +5,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { BUSYBOX, makeBusyboxRootfs } from '../../helpers/rootfs.js';
 
 /** A busybox root filesystem with a web root: /www/index.html and a CGI that prints the client's address. */
 export function addWebRoot(rootfs: string): void {
@@ -144,4 +146,26 @@ export async function startLoopbackServer(busybox: string, home: string): Promis
   const server: ChildProcess = spawn(busybox, ['httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', www], { stdio: 'ignore' });
   await retry('the host loopback server', () => get('127.0.0.1', port));
   return { port, stop: () => server.kill() };
+}
+
+/**
+ * The host-loopback server (startLoopbackServer) for a whole suite: started before its
+ * tests, stopped after them; `port()` once the tests run.
+ */
+export function loopbackServerForSuite(home: string): { port: () => number } {
+  let server: { port: number; stop: () => void } | undefined;
+  beforeAll(async () => {
+    server = await startLoopbackServer(BUSYBOX!, home);
+  });
+  afterAll(() => server?.stop());
+  return { port: () => server!.port };
+}
+
+/** A busybox root filesystem under `home` serving `page` as /www/index.html, with `timeout` (busybox wget -T crashes: bound waits with it). */
+export function webRootfs(home: string, page: string): string {
+  const rootfs = makeBusyboxRootfs(home);
+  fs.mkdirSync(path.join(rootfs, 'www'));
+  fs.writeFileSync(path.join(rootfs, 'www', 'index.html'), page);
+  fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'timeout'));
+  return rootfs;
 }

@@ -1,10 +1,10 @@
 import '../../helpers/require-unprivileged.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX, makeBusyboxRootfs } from '../../helpers/rootfs.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
-import { freePort, get, helperPids, retry, startLoopbackServer } from './net-helpers.js';
+import { freePort, get, helperPids, retry, loopbackServerForSuite } from './net-helpers.js';
 
 // The pre-started pasta pool (src/network/pasta-pool.ts, native/src/netpool.c).
 // A short idle time, so that the entry's own end can be watched.
@@ -16,15 +16,10 @@ const t = (args: string[], env?: NodeJS.ProcessEnv) => sandbox.run(args, env ? {
 const COLD = { TSPOD_PASTA_POOL_IDLE: '0' };
 const pool = path.join(sandbox.runDir, 'netpool');
 
-let loopbackPort = 0;
-let stopServer: () => void = () => undefined;
-
-beforeAll(async () => {
-  ({ port: loopbackPort, stop: stopServer } = await startLoopbackServer(BUSYBOX!, sandbox.home));
-});
+// A server on the host's loopback only: what allow_host_loopback (or pasta's --map-gw) opens.
+const loopback = loopbackServerForSuite(sandbox.home);
 
 afterAll(() => {
-  stopServer();
   t(['rm', '-a', '-f']);
   sandbox.dispose();
 });
@@ -108,7 +103,7 @@ describe('the pasta pool', () => {
 
   it('keeps the host\'s loopback closed through the gateway, as a fresh pasta does; pasta:--map-gw still opens it', async () => {
     await readyEntry();
-    const script = `timeout 2 wget -qO- http://$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p'):${loopbackPort}/ 2>/dev/null; echo rc=$?`;
+    const script = `timeout 2 wget -qO- http://$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p'):${loopback.port()}/ 2>/dev/null; echo rc=$?`;
     const pooled = t(['run', '--rm', '--rootfs', rootfs, 'sh', '-c', script]);
     const cold = t(['run', '--rm', '--rootfs', rootfs, 'sh', '-c', script], COLD);
     expect(pooled.stdout).not.toContain('from-host-loopback');

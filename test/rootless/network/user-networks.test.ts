@@ -5,15 +5,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeBusyboxRootfs } from '../../helpers/rootfs.js';
 import { TspodSandbox } from '../../helpers/tspod.js';
+import { webRootfs } from './net-helpers.js';
 
 const sandbox = new TspodSandbox('usernet');
-const rootfs = makeBusyboxRootfs(sandbox.home);
-fs.mkdirSync(path.join(rootfs, 'www'));
-fs.writeFileSync(path.join(rootfs, 'www', 'index.html'), 'hello-bridge\n');
-// busybox wget -T crashes (static glibc build): bound waits with timeout instead.
-fs.symlinkSync('busybox', path.join(rootfs, 'bin', 'timeout'));
+const rootfs = webRootfs(sandbox.home, 'hello-bridge\n');
 const t = (args: string[]) => sandbox.run(args);
 /** Let vitest's worker answer its RPC between runs of synchronous commands (a loaded machine makes them slow). */
 const breathe = () => new Promise((r) => setTimeout(r, 0));
