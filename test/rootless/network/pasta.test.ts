@@ -170,7 +170,7 @@ describe('pasta networking (the default)', () => {
 
 describe('DNS and hosts flags', () => {
   it('write --dns, --dns-search, --dns-option and --add-host into the container', () => {
-    const r = t(['run', '--rm', '--dns', '9.9.9.9', '--dns-search', 'example.org', '--dns-option', 'ndots:2', '--add-host', 'db:10.1.2.3', '--rootfs', rootfs, 'sh', '-c', 'cat /etc/resolv.conf; grep db /etc/hosts']);
+    const r = t(['run', '--rm', '--dns', '9.9.9.9', '--dns-search', 'example.org', '--dns-option', 'ndots:2', '--add-host', 'db:10.1.2.3', '--rootfs', rootfs, 'sh', '-c', 'cat /etc/resolv.conf; grep -w db /etc/hosts']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('nameserver 9.9.9.9\nsearch example.org\noptions ndots:2\n10.1.2.3\tdb\n');
   });
