@@ -45,6 +45,20 @@ export class ByteReader {
     return out;
   }
 
+  /**
+   * Exactly n bytes when that many are buffered already, else undefined (nothing taken):
+   * the caller then awaits read(n). Most tar headers and small bodies are in the
+   * decompressed piece at hand, and taking them without an await spares a promise
+   * and a trip through the microtask queue per call.
+   */
+  readBuffered(n: number): Buffer | undefined {
+    if (this.buf.length < n) return undefined;
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    this.offset += n;
+    return out;
+  }
+
   /** Up to max bytes of whatever is buffered (reading more only when empty); empty at EOF. */
   async readSome(max: number): Promise<Buffer> {
     if (this.buf.length === 0 && !(await this.fill())) return this.buf;
@@ -57,6 +71,7 @@ export class ByteReader {
 
   /** Skip n bytes; returns how many were actually skipped. */
   async skip(n: number): Promise<number> {
+    if (this.readBuffered(n)) return n;
     let left = n;
     while (left > 0) {
       const b = await this.readSome(left);

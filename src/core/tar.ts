@@ -54,6 +54,12 @@ export interface TarEntry {
   whiteout?: Whiteout;
   /** The body (regular files only). Consume it before asking for the next entry, or it is skipped. */
   body(): AsyncGenerator<Buffer, void, undefined>;
+  /**
+   * The whole body at once when it is in memory already (no waiting), taken as body()
+   * would give it; undefined when it is not, and body() must be used. Empty for
+   * entries that have no body. readTar's entries have it; others may not.
+   */
+  bodyIfBuffered?(): Buffer | undefined;
 }
 
 export interface ReadTarOptions {
@@ -64,6 +70,7 @@ export interface ReadTarOptions {
 }
 
 const BLOCK = 512;
+const EMPTY = Buffer.alloc(0);
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 
@@ -172,31 +179,96 @@ export function whiteoutOf(name: string): Whiteout | undefined {
   return { kind: 'file', path: dir ? `${dir}/${target}` : target };
 }
 
+/** Bodies of entries that have none (every type but regular files). */
+async function* noBody(): AsyncGenerator<Buffer, void, undefined> {}
+
+/** A pax number (size, uid, gid, mtime) overriding the header's, checked. */
+function paxNum(pax: Record<string, string>, key: string, fallback: number, what: string, allowFraction = false): number {
+  const v = pax[key];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || (!allowFraction && !Number.isInteger(n)) || n > Number.MAX_SAFE_INTEGER) {
+    throw bad(what, `invalid pax ${key} "${v}"`);
+  }
+  return n;
+}
+
+/**
+ * An entry's header from its 512-byte block and what pax records and GNU long names
+ * said before it. Kept apart from readTar's loop: V8 optimises the hot loop sooner and
+ * at less cost when it is small.
+ */
+function entryHeader(h: Buffer, type: TarType, pax: Record<string, string>, longName: string | undefined, longLink: string | undefined, what: string): TarHeader {
+  const magic = h.toString('latin1', 257, 263);
+  const ustar = magic === 'ustar\0';
+  const gnu = magic === 'ustar ';
+  let name = cstr(h, 0, 100);
+  if (ustar) {
+    const prefix = cstr(h, 345, 155);
+    if (prefix) name = `${prefix}/${name}`;
+  }
+  if (longName !== undefined) name = longName;
+  if (pax.path !== undefined) name = pax.path;
+  let linkname = longLink ?? cstr(h, 157, 100);
+  if (pax.linkpath !== undefined) linkname = pax.linkpath;
+  const xattrs: Record<string, Buffer> = {};
+  for (const k in pax) {
+    if (k.startsWith('GNU.sparse')) throw bad(what, 'unsupported entry type (pax sparse file)');
+    if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = Buffer.from(pax[k]!, 'latin1');
+  }
+  const size = paxNum(pax, 'size', num(h, 124, 12, 'size', what), what);
+  const header: TarHeader = {
+    name,
+    type,
+    mode: num(h, 100, 8, 'mode', what) & 0o7777,
+    uid: paxNum(pax, 'uid', num(h, 108, 8, 'uid', what), what),
+    gid: paxNum(pax, 'gid', num(h, 116, 8, 'gid', what), what),
+    size: type === 'file' ? size : 0,
+    mtime: paxNum(pax, 'mtime', num(h, 136, 12, 'mtime', what), what, true),
+    linkname: type === 'hardlink' || type === 'symlink' ? linkname : '',
+    uname: pax.uname ?? (ustar || gnu ? cstr(h, 265, 32) : ''),
+    gname: pax.gname ?? (ustar || gnu ? cstr(h, 297, 32) : ''),
+    devmajor: ustar || gnu ? num(h, 329, 8, 'devmajor', what) : 0,
+    devminor: ustar || gnu ? num(h, 337, 8, 'devminor', what) : 0,
+    xattrs,
+    pax,
+  };
+  if (!header.name) throw bad(what, 'entry with an empty name');
+  if (header.name.includes('\0')) throw bad(what, 'entry name contains a NUL byte');
+  return header;
+}
+
 /**
  * Read a tar stream entry by entry. Errors (bad checksums, truncation, unsupported
  * entry types, oversized metadata) are TspodErrors; end-of-archive is the first
  * zero block (anything after it is ignored, as GNU tar does).
+ *
+ * What is buffered already (most headers, pax records and small bodies: they sit in the
+ * decompressed piece at hand) is taken without an await.
  */
 export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ByteReader, opts: ReadTarOptions = {}): AsyncGenerator<TarEntry, void, undefined> {
   const what = opts.what ?? 'the archive';
   const maxMeta = opts.maxMetaSize ?? 1 << 20;
   const r = source instanceof ByteReader ? source : new ByteReader(source);
-  let globalPax: Record<string, string> = {};
+  let globalPax: Record<string, string> | undefined;
   let localPax: Record<string, string> | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
 
+  /** A pax header's or GNU long name's bytes (and the padding after them). */
   const readMeta = async (size: number, kind: string): Promise<Buffer> => {
     if (size > maxMeta) throw bad(what, `${kind} of ${size} bytes exceeds the ${maxMeta}-byte limit`);
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    const whole = r.readBuffered(size + pad);
+    if (whole) return whole.subarray(0, size);
     const data = await r.read(size);
     if (data.length < size) throw bad(what, 'unexpected end of data');
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if ((await r.skip(pad)) < pad) throw bad(what, 'unexpected end of data');
-    return Buffer.from(data);
+    return data;
   };
 
   for (;;) {
-    const h = await r.read(BLOCK);
+    const h = r.readBuffered(BLOCK) ?? (await r.read(BLOCK));
     if (h.length === 0) {
       if (longName !== undefined || longLink !== undefined || localPax) throw bad(what, 'unexpected end of data');
       return; // no end-of-archive marker: accepted, as GNU tar does (with a warning)
@@ -205,25 +277,22 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
     if (isZeroBlock(h)) return;
     if (!checksumOk(h, what)) throw bad(what, `header checksum mismatch at offset ${r.offset - BLOCK}`);
 
-    const flag = String.fromCharCode(h[156]);
-    const magic = h.toString('latin1', 257, 263);
-    const ustar = magic === 'ustar\0';
-    const gnu = magic === 'ustar ';
-    let size = num(h, 124, 12, 'size', what);
-
+    const flag = String.fromCharCode(h[156]!);
     if (flag === 'x' || flag === 'g') {
-      const pax = parsePax(await readMeta(size, 'pax header'), what);
+      const pax = parsePax(await readMeta(num(h, 124, 12, 'size', what), 'pax header'), what);
       if (flag === 'g') globalPax = { ...globalPax, ...pax };
-      else localPax = { ...(localPax ?? {}), ...pax };
+      else localPax = localPax ? { ...localPax, ...pax } : pax;
       continue;
     }
     if (flag === 'L' || flag === 'K') {
+      const size = num(h, 124, 12, 'size', what);
       const s = cstr(await readMeta(size, 'GNU long name'), 0, size);
       if (flag === 'L') longName = s;
       else longLink = s;
       continue;
     }
     if (flag === 'V') {
+      const size = num(h, 124, 12, 'size', what);
       await r.skip(size + ((BLOCK - (size % BLOCK)) % BLOCK));
       continue;
     }
@@ -232,57 +301,15 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
       const names: Record<string, string> = { S: 'GNU sparse file', M: 'multi-volume continuation', D: 'GNU dump directory' };
       throw bad(what, `unsupported entry type ${JSON.stringify(flag)}${names[flag] ? ` (${names[flag]})` : ''}`);
     }
-
-    let name = cstr(h, 0, 100);
-    if (ustar) {
-      const prefix = cstr(h, 345, 155);
-      if (prefix) name = `${prefix}/${name}`;
-    }
-    const pax = { ...globalPax, ...(localPax ?? {}) };
-    if (Object.keys(pax).some((k) => k.startsWith('GNU.sparse'))) throw bad(what, 'unsupported entry type (pax sparse file)');
-    if (longName !== undefined) name = longName;
-    if (pax.path !== undefined) name = pax.path;
-    let linkname = longLink ?? cstr(h, 157, 100);
-    if (pax.linkpath !== undefined) linkname = pax.linkpath;
-
-    const paxNum = (key: string, fallback: number, allowFraction = false): number => {
-      const v = pax[key];
-      if (v === undefined) return fallback;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || (!allowFraction && !Number.isInteger(n)) || n > Number.MAX_SAFE_INTEGER) {
-        throw bad(what, `invalid pax ${key} "${v}"`);
-      }
-      return n;
-    };
-    size = paxNum('size', size);
-    const xattrs: Record<string, Buffer> = {};
-    for (const [k, v] of Object.entries(pax)) {
-      if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = Buffer.from(v, 'latin1');
-    }
-    const header: TarHeader = {
-      name,
-      type,
-      mode: num(h, 100, 8, 'mode', what) & 0o7777,
-      uid: paxNum('uid', num(h, 108, 8, 'uid', what)),
-      gid: paxNum('gid', num(h, 116, 8, 'gid', what)),
-      size: type === 'file' ? size : 0,
-      mtime: paxNum('mtime', num(h, 136, 12, 'mtime', what), true),
-      linkname: type === 'hardlink' || type === 'symlink' ? linkname : '',
-      uname: pax.uname ?? (ustar || gnu ? cstr(h, 265, 32) : ''),
-      gname: pax.gname ?? (ustar || gnu ? cstr(h, 297, 32) : ''),
-      devmajor: ustar || gnu ? num(h, 329, 8, 'devmajor', what) : 0,
-      devminor: ustar || gnu ? num(h, 337, 8, 'devminor', what) : 0,
-      xattrs,
-      pax,
-    };
+    // A fresh object per entry (consumers get it as header.pax); localPax is one already.
+    const pax = globalPax ? { ...globalPax, ...localPax } : (localPax ?? {});
+    const header = entryHeader(h, type, pax, longName, longLink, what);
     localPax = undefined;
     longName = undefined;
     longLink = undefined;
-    if (!header.name) throw bad(what, 'entry with an empty name');
-    if (header.name.includes('\0')) throw bad(what, 'entry name contains a NUL byte');
 
     // As GNU tar does, only regular files have data; other entries' size fields are ignored.
-    const bodySize = type === 'file' ? size : 0;
+    const bodySize = header.size;
     const pad = (BLOCK - (bodySize % BLOCK)) % BLOCK;
     let left = bodySize;
     let consumed = false;
@@ -296,7 +323,16 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
         yield b;
       }
     };
-    const entry: TarEntry = { header, body: type === 'file' ? body : async function* () {} };
+    const bodyIfBuffered = (): Buffer | undefined => {
+      if (consumed) throw new Error('tar entry body read twice');
+      const b = r.readBuffered(left);
+      if (b) {
+        consumed = true;
+        left = 0;
+      }
+      return b;
+    };
+    const entry: TarEntry = type === 'file' ? { header, body, bodyIfBuffered } : { header, body: noBody, bodyIfBuffered: () => EMPTY };
     const wh = whiteoutOf(header.name);
     if (wh) entry.whiteout = wh;
     yield entry;
@@ -306,7 +342,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
       if (n < left) throw bad(what, `unexpected end of data in ${JSON.stringify(header.name)}`);
       left = 0;
     }
-    if ((await r.skip(pad)) < pad) throw bad(what, 'unexpected end of data');
+    if (!r.readBuffered(pad) && (await r.skip(pad)) < pad) throw bad(what, 'unexpected end of data');
   }
 }
 

@@ -187,6 +187,31 @@ describe('tar writer, read back by GNU tar and bsdtar', () => {
     expect(back[8].xattrs['user.k']).toEqual(Buffer.from([0, 1, 255]));
   });
 
+  it('gives a body at once when it is buffered, and through body() when it is not', async () => {
+    const big = Buffer.alloc(3000, 'b');
+    const parts: Buffer[] = [];
+    const list: TarWriteEntry[] = [
+      { header: { name: 'd', type: 'directory' } },
+      { header: { name: 'd/small', type: 'file', size: 5 }, body: Buffer.from('hello') },
+      { header: { name: 'd/big', type: 'file', size: big.length }, body: big },
+    ];
+    for await (const b of writeTar(list)) parts.push(b);
+    const a = Buffer.concat(parts);
+    // Whole: every body is in memory. In 1000-byte pieces: the big one is not.
+    for (const pieces of [[a], Array.from({ length: Math.ceil(a.length / 1000) }, (_, i) => a.subarray(i * 1000, i * 1000 + 1000))]) {
+      const got: Array<[string, number, boolean]> = [];
+      for await (const e of readTar(pieces)) {
+        const whole = e.bodyIfBuffered?.();
+        const body: Buffer[] = whole ? [whole] : [];
+        if (!whole) for await (const c of e.body()) body.push(c);
+        else if (e.header.type === 'file') await expect(e.body().next()).rejects.toThrow(/read twice/);
+        got.push([normalizeTarPath(e.header.name), Buffer.concat(body).length, whole !== undefined]);
+        if (e.header.name === 'd/big') expect(Buffer.concat(body).equals(big)).toBe(true);
+      }
+      expect(got).toEqual([['d', 0, true], ['d/small', 5, true], ['d/big', 3000, pieces.length === 1]]);
+    }
+  });
+
   for (const cmd of ['tar', 'bsdtar']) {
     it(`${cmd} lists it with the same names, types, sizes and ids`, async () => {
       const p = path.join(dir, `ours-${cmd}.tar`);

@@ -36,6 +36,8 @@ function entry(s: Spec): TarEntry {
     xattrs: {},
     pax: {},
   };
+  // Bodies come through body() here (no bodyIfBuffered); readTar's buffered bodies go
+  // through the pull and load suites.
   return { header, body: s.type === 'file' ? async function* () { yield body; } : async function* () {} };
 }
 
