@@ -7,21 +7,31 @@
  * consumed yet holds this thread back (Atomics.wait) when it runs ahead.
  */
 import { createHash } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { TspodError } from '../util/errors.js';
 import { WasmDecoder, type Compression } from './decompress.js';
+import { core } from './wasm.js';
 import { DECODE_OUT_LIMIT, type DecodeRequest, type DecodeReply, type DecodeWorkerData } from './off-thread-protocol.js';
 
 // Every Buffer its own ArrayBuffer (none from the shared pool), so each output piece can be transferred.
 Buffer.poolSize = 0;
-const data = workerData as DecodeWorkerData;
-const unconsumed = new Int32Array(data.unconsumed);
-const compression: Compression = data.compression;
+// The thread may be started before anyone knows what it will decode (prestartDecodeThread):
+// what it decodes comes in the first message, and the core is compiled meanwhile.
+core();
+let data!: DecodeWorkerData;
+let unconsumed!: Int32Array;
 const blobHash = createHash('sha256');
 const tarHash = createHash('sha256');
-const decoder = compression === 'none' ? undefined : new WasmDecoder(compression, data.what);
+let decoder: WasmDecoder | undefined;
 let compressedSize = 0;
 let size = 0;
+
+function init(d: DecodeWorkerData): void {
+  data = d;
+  unconsumed = new Int32Array(d.unconsumed);
+  const compression: Compression = d.compression;
+  decoder = compression === 'none' ? undefined : new WasmDecoder(compression, d.what);
+}
 
 /** Output pieces gathered into one message per input chunk. */
 function run(chunk: Uint8Array, final: boolean): Uint8Array[] {
@@ -50,6 +60,7 @@ function post(reply: DecodeReply, pieces: Uint8Array[]): void {
 
 parentPort!.on('message', (msg: DecodeRequest) => {
   try {
+    if (msg.init) return init(msg.init);
     if (msg.end) {
       const pieces = run(new Uint8Array(0), true);
       decoder?.free();

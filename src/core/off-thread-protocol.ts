@@ -8,8 +8,9 @@ export interface DecodeWorkerData {
   unconsumed: SharedArrayBuffer;
 }
 
-/** A chunk of the blob (its buffer transferred), or the end of it. */
+/** First what to decode (DecodeWorkerData), then chunks of the blob (their buffers transferred), then the end. */
 export interface DecodeRequest {
+  init?: DecodeWorkerData;
   chunk?: ArrayBuffer;
   end?: true;
 }

@@ -46,6 +46,39 @@ export function releaseDecodeThread(): void {
   busy = false;
 }
 
+function startWorker(): Worker {
+  started++;
+  // A small young generation: what the thread allocates is short-lived (its output is in ArrayBuffers outside the heap).
+  return new Worker(decodeWorkerPath(), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+}
+
+let prestarted: Worker | undefined;
+
+/**
+ * Start the decoding thread now, for a layer that is about to come: a thread takes
+ * ~50 ms to boot, and ~100 ms passed from the Debian blob's response to the first
+ * decoded bytes while the main thread waited. It never holds the process open; the
+ * next decodeOffThread takes it.
+ */
+export function prestartDecodeThread(): void {
+  if (prestarted || busy || process.env.TSPOD_DECODE === 'main' || !fs.existsSync(decodeWorkerPath())) return;
+  const worker = startWorker();
+  worker.unref();
+  // A thread that fails to start only means the layer starts one of its own.
+  worker.on('error', () => undefined);
+  worker.once('exit', () => {
+    if (prestarted === worker) prestarted = undefined;
+  });
+  prestarted = worker;
+}
+
+function takePrestarted(): Worker | undefined {
+  const worker = prestarted;
+  prestarted = undefined;
+  worker?.ref();
+  return worker;
+}
+
 /**
  * After claimDecodeThread() returned true: the decompressed bytes of `source`, decoded and hashed on a worker; returns the
  * blob's and the tar's digests and sizes, for the caller to verify. Stopping early
@@ -58,10 +91,9 @@ export async function* decodeOffThread(
 ): AsyncGenerator<Buffer, DecodeResult, undefined> {
   const unconsumedBuffer = new SharedArrayBuffer(4);
   const unconsumed = new Int32Array(unconsumedBuffer);
-  const workerData: DecodeWorkerData = { compression, what, unconsumed: unconsumedBuffer };
-  // A small young generation: what the thread allocates is short-lived (its output is in ArrayBuffers outside the heap).
-  const worker = new Worker(decodeWorkerPath(), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  started++;
+  const init: DecodeWorkerData = { compression, what, unconsumed: unconsumedBuffer };
+  const worker = takePrestarted() ?? startWorker();
+  worker.postMessage({ init });
   const queue: Buffer[] = [];
   let result: DecodeResult | undefined;
   let failure: unknown;

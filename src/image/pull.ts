@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openLayerStream } from '../core/index.js';
+import { prestartDecodeThread } from '../core/off-thread.js';
 import { ImageStore, type ImageRecord, type Staging } from '../storage/image-store.js';
 import { chainIDs, hexOf, layerDiffDir, type LayerRecord } from '../storage/layer-store.js';
 import { LayerUnpacker, type UnpackForm } from '../storage/unpack.js';
@@ -109,7 +110,7 @@ export async function pullImage(input: string, opts: PullOptions): Promise<PullR
       const client = newClient(source.ref, { ...opts, tlsVerify: opts.tlsVerify ?? !source.insecure });
       let resolved: ResolvedImage;
       try {
-        resolved = await resolveImage(client, source.ref, opts.platform ? { platform: opts.platform } : { platform: hostPlatform() });
+        resolved = await resolveImage(client, source.ref, { platform: opts.platform ?? hostPlatform(), onManifest: prestartForLayers });
       } catch (err) {
         client.close();
         lastError = err;
@@ -312,6 +313,19 @@ async function fetchLayer(client: RegistryClient, ref: ImageReference, store: Im
  */
 export function decodeLayerOffThread(size: number, totalBytes: number): boolean {
   return size >= 4 << 20 && size <= 64 << 20 && size * 2 >= totalBytes;
+}
+
+/**
+ * Once the manifest is known: when a layer will likely decode on the worker thread,
+ * start that thread now. It takes ~50 ms to boot and more to load the core, and the
+ * main thread meanwhile fetches the config, opens the store and asks for the blob,
+ * instead of waiting for the thread with the blob's first bytes in hand. Whether a
+ * layer is in the store already is not known yet: then the thread goes unused (it
+ * never holds the process). Small images never start it.
+ */
+function prestartForLayers(layers: ReadonlyArray<{ size: number }>): void {
+  const total = layers.reduce((n, l) => n + l.size, 0);
+  if (layers.some((l) => decodeLayerOffThread(l.size, total))) prestartDecodeThread();
 }
 
 export interface InstallJob {

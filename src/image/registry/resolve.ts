@@ -29,7 +29,11 @@ export interface ResolvedImage {
   configBytes: Buffer;
 }
 
-export async function resolveImage(client: RegistryClient, ref: RegistryRef, opts: { platform?: Partial<Platform> } = {}): Promise<ResolvedImage> {
+export async function resolveImage(
+  client: RegistryClient,
+  ref: RegistryRef,
+  opts: { platform?: Partial<Platform>; onManifest?: (layers: ReadonlyArray<{ size: number }>) => void } = {},
+): Promise<ResolvedImage> {
   const top = await client.getManifest(ref);
   let parsed = parseManifest(top.bytes, top.mediaType);
   let index: ResolvedImage['index'];
@@ -50,6 +54,8 @@ export async function resolveImage(client: RegistryClient, ref: RegistryRef, opt
   if (manifest.config.size > CONFIG_SIZE_LIMIT) {
     throw new TspodError(`the image config of ${ref.repository} is ${manifest.config.size} bytes, more than the ${CONFIG_SIZE_LIMIT}-byte limit; refusing it`);
   }
+  // The layers are known before the config's round trip: the caller may get ready for them.
+  opts.onManifest?.(manifest.layers);
   const stream = await client.getBlob(ref.repository, manifest.config.digest, { size: manifest.config.size });
   const parts: Buffer[] = [];
   for await (const c of stream as AsyncIterable<Buffer>) parts.push(c);

@@ -7,7 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLayerStream } from '../../../src/core/layer.js';
-import { claimDecodeThread, decodeThreadsStarted, decodeWorkerPath, releaseDecodeThread } from '../../../src/core/off-thread.js';
+import { claimDecodeThread, decodeThreadsStarted, decodeWorkerPath, prestartDecodeThread, releaseDecodeThread } from '../../../src/core/off-thread.js';
 import { core } from '../../../src/core/wasm.js';
 import { TspodError } from '../../../src/util/errors.js';
 import { randomBytes, rng, run, sampleData } from './helpers.js';
@@ -166,6 +166,20 @@ for (const offThread of [false, true]) describe(offThread ? 'openLayerStream, de
   });
 
   if (offThread) {
+    it('a pre-started thread is the one the next layer uses', async () => {
+      prestartDecodeThread();
+      const before = decodeThreadsStarted();
+      prestartDecodeThread(); // one at most
+      expect(decodeThreadsStarted()).toBe(before);
+      const blob = run('gzip', ['-c'], tarBuf);
+      const entries = await consume(openLayerStream(chunked(blob), { offThread, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(blob), diffID: sha(tarBuf) }));
+      expect(entries.get('./etc/os-release')).toMatch(/^file:/);
+      expect(decodeThreadsStarted()).toBe(before);
+      // Taken: the next layer starts its own.
+      await consume(openLayerStream(chunked(blob), { offThread, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(blob) }));
+      expect(decodeThreadsStarted()).toBe(before + 1);
+    });
+
     it('holds the source back while the consumer is slow (bounded memory, both ways)', async () => {
       // 48 MiB of uncompressed tar: output is input, so only the bounds limit what is read ahead.
       const t = path.join(dir, 'slow');
