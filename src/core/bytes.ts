@@ -18,6 +18,34 @@ export class ByteReader {
     }
   }
 
+  /** Bytes in memory, ready to be taken without waiting. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  /** Whether the source has ended (what is buffered is all there is). */
+  get ended(): boolean {
+    return this.eof;
+  }
+
+  /** The first n buffered bytes, not taken (the caller checked `buffered`). */
+  peek(n: number): Buffer {
+    return this.buf.subarray(0, n);
+  }
+
+  /** Take up to n of the buffered bytes, without waiting; returns how many. */
+  dropBuffered(n: number): number {
+    const take = Math.min(n, this.buf.length);
+    this.buf = this.buf.subarray(take);
+    this.offset += take;
+    return take;
+  }
+
+  /** Wait for the next chunk of the source and buffer it; false at its end. */
+  more(): Promise<boolean> {
+    return this.fill();
+  }
+
   private async fill(): Promise<boolean> {
     if (this.eof) return false;
     for (;;) {

@@ -238,111 +238,181 @@ function entryHeader(h: Buffer, type: TarType, pax: Record<string, string>, long
   return header;
 }
 
+/** TarParser.next() when what it needs next is not all in memory yet. */
+const NEED_MORE = Symbol('need more bytes');
+
+/** An entry's body, read by the consumer (body(), bodyIfBuffered()) or skipped after it. */
+interface BodyState {
+  left: number;
+  consumed: boolean;
+}
+
+/**
+ * The synchronous half of readTar: entries out of the bytes already in memory. It asks
+ * for more (NEED_MORE) rather than waiting itself, so that the async generator around
+ * it has a single await and a single yield. That generator is hot (once per entry) and
+ * V8 compiles it several times a pull when it holds every path with an await of its
+ * own, throwing the code away whenever a path runs for the first time (a header split
+ * between two decompressed pieces, say).
+ */
+class TarParser {
+  private globalPax: Record<string, string> | undefined;
+  private localPax: Record<string, string> | undefined;
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  /** Bytes to drop before the next header (the rest of the last body, and its padding); for messages, whose body it is. */
+  private skip = 0;
+  private skipOf: string | undefined;
+
+  constructor(
+    private readonly r: ByteReader,
+    private readonly what: string,
+    private readonly maxMeta: number,
+  ) {}
+
+  /** The next entry, NEED_MORE, or undefined at the end of the archive. */
+  next(): TarEntry | typeof NEED_MORE | undefined {
+    const r = this.r;
+    const what = this.what;
+    for (;;) {
+      if (this.skip > 0) {
+        this.skip -= r.dropBuffered(this.skip);
+        if (this.skip > 0) {
+          if (r.ended) throw bad(what, this.skipOf ? `unexpected end of data in ${JSON.stringify(this.skipOf)}` : 'unexpected end of data');
+          return NEED_MORE;
+        }
+      }
+      const avail = r.buffered;
+      if (avail < BLOCK) {
+        if (!r.ended) return NEED_MORE;
+        if (avail > 0) throw bad(what, 'unexpected end of data in a header');
+        if (this.longName !== undefined || this.longLink !== undefined || this.localPax) throw bad(what, 'unexpected end of data');
+        return undefined; // no end-of-archive marker: accepted, as GNU tar does (with a warning)
+      }
+      const h = r.peek(BLOCK);
+      if (isZeroBlock(h)) {
+        r.dropBuffered(BLOCK);
+        return undefined;
+      }
+      if (!checksumOk(h, what)) throw bad(what, `header checksum mismatch at offset ${r.offset}`);
+      const flag = String.fromCharCode(h[156]!);
+      if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K' || flag === 'V') {
+        if (!this.meta(h, flag, avail)) return NEED_MORE;
+        continue;
+      }
+      const type = TYPES[flag];
+      if (!type) {
+        const names: Record<string, string> = { S: 'GNU sparse file', M: 'multi-volume continuation', D: 'GNU dump directory' };
+        throw bad(what, `unsupported entry type ${JSON.stringify(flag)}${names[flag] ? ` (${names[flag]})` : ''}`);
+      }
+      r.dropBuffered(BLOCK);
+      // A fresh object per entry (consumers get it as header.pax); localPax is one already.
+      const pax = this.globalPax ? { ...this.globalPax, ...this.localPax } : (this.localPax ?? {});
+      const header = entryHeader(h, type, pax, this.longName, this.longLink, what);
+      this.localPax = undefined;
+      this.longName = undefined;
+      this.longLink = undefined;
+      return this.entry(header);
+    }
+  }
+
+  /** A pax header, GNU long name or volume label: taken whole once it is all in memory (false: not yet). */
+  private meta(h: Buffer, flag: string, avail: number): boolean {
+    const r = this.r;
+    const what = this.what;
+    const size = num(h, 124, 12, 'size', what);
+    const padded = size + ((BLOCK - (size % BLOCK)) % BLOCK);
+    if (flag === 'V') {
+      r.dropBuffered(BLOCK);
+      this.skip = padded;
+      this.skipOf = undefined;
+      return true;
+    }
+    const kind = flag === 'x' || flag === 'g' ? 'pax header' : 'GNU long name';
+    if (size > this.maxMeta) throw bad(what, `${kind} of ${size} bytes exceeds the ${this.maxMeta}-byte limit`);
+    if (avail < BLOCK + padded) {
+      if (r.ended) throw bad(what, 'unexpected end of data');
+      return false;
+    }
+    r.dropBuffered(BLOCK);
+    const data = r.readBuffered(padded)!.subarray(0, size);
+    if (flag === 'L' || flag === 'K') {
+      const s = cstr(data, 0, size);
+      if (flag === 'L') this.longName = s;
+      else this.longLink = s;
+      return true;
+    }
+    const pax = parsePax(data, what);
+    if (flag === 'g') this.globalPax = { ...this.globalPax, ...pax };
+    else this.localPax = this.localPax ? { ...this.localPax, ...pax } : pax;
+    return true;
+  }
+
+  private entry(header: TarHeader): TarEntry {
+    const r = this.r;
+    const what = this.what;
+    const state: BodyState = { left: header.size, consumed: false };
+    const pad = (BLOCK - (header.size % BLOCK)) % BLOCK;
+    // What the consumer leaves of the body, and the padding, go before the next header.
+    this.skip = pad;
+    this.skipOf = header.name;
+    this.current = state;
+    let entry: TarEntry;
+    if (header.type === 'file') {
+      const body = async function* (): AsyncGenerator<Buffer, void, undefined> {
+        if (state.consumed) throw new Error('tar entry body read twice');
+        state.consumed = true;
+        while (state.left > 0) {
+          const b = await r.readSome(Math.min(state.left, 1 << 20));
+          if (b.length === 0) throw bad(what, `unexpected end of data in ${JSON.stringify(header.name)}`);
+          state.left -= b.length;
+          yield b;
+        }
+      };
+      const bodyIfBuffered = (): Buffer | undefined => {
+        if (state.consumed) throw new Error('tar entry body read twice');
+        const b = r.readBuffered(state.left);
+        if (b) {
+          state.consumed = true;
+          state.left = 0;
+        }
+        return b;
+      };
+      entry = { header, body, bodyIfBuffered };
+    } else {
+      entry = { header, body: noBody, bodyIfBuffered: () => EMPTY };
+    }
+    const wh = whiteoutOf(header.name);
+    if (wh) entry.whiteout = wh;
+    return entry;
+  }
+
+  private current: BodyState | undefined;
+
+  /** The consumer is done with the last entry: what it left of the body is skipped too. */
+  entryDone(): void {
+    if (this.current) this.skip += this.current.left;
+    this.current = undefined;
+  }
+}
+
 /**
  * Read a tar stream entry by entry. Errors (bad checksums, truncation, unsupported
  * entry types, oversized metadata) are TspodErrors; end-of-archive is the first
  * zero block (anything after it is ignored, as GNU tar does).
- *
- * What is buffered already (most headers, pax records and small bodies: they sit in the
- * decompressed piece at hand) is taken without an await.
  */
 export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | ByteReader, opts: ReadTarOptions = {}): AsyncGenerator<TarEntry, void, undefined> {
-  const what = opts.what ?? 'the archive';
-  const maxMeta = opts.maxMetaSize ?? 1 << 20;
   const r = source instanceof ByteReader ? source : new ByteReader(source);
-  let globalPax: Record<string, string> | undefined;
-  let localPax: Record<string, string> | undefined;
-  let longName: string | undefined;
-  let longLink: string | undefined;
-
-  /** A pax header's or GNU long name's bytes (and the padding after them). */
-  const readMeta = async (size: number, kind: string): Promise<Buffer> => {
-    if (size > maxMeta) throw bad(what, `${kind} of ${size} bytes exceeds the ${maxMeta}-byte limit`);
-    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-    const whole = r.readBuffered(size + pad);
-    if (whole) return whole.subarray(0, size);
-    const data = await r.read(size);
-    if (data.length < size) throw bad(what, 'unexpected end of data');
-    if ((await r.skip(pad)) < pad) throw bad(what, 'unexpected end of data');
-    return data;
-  };
-
+  const parser = new TarParser(r, opts.what ?? 'the archive', opts.maxMetaSize ?? 1 << 20);
   for (;;) {
-    const h = r.readBuffered(BLOCK) ?? (await r.read(BLOCK));
-    if (h.length === 0) {
-      if (longName !== undefined || longLink !== undefined || localPax) throw bad(what, 'unexpected end of data');
-      return; // no end-of-archive marker: accepted, as GNU tar does (with a warning)
-    }
-    if (h.length < BLOCK) throw bad(what, 'unexpected end of data in a header');
-    if (isZeroBlock(h)) return;
-    if (!checksumOk(h, what)) throw bad(what, `header checksum mismatch at offset ${r.offset - BLOCK}`);
-
-    const flag = String.fromCharCode(h[156]!);
-    if (flag === 'x' || flag === 'g') {
-      const pax = parsePax(await readMeta(num(h, 124, 12, 'size', what), 'pax header'), what);
-      if (flag === 'g') globalPax = { ...globalPax, ...pax };
-      else localPax = localPax ? { ...localPax, ...pax } : pax;
+    const next = parser.next();
+    if (next === NEED_MORE) {
+      await r.more();
       continue;
     }
-    if (flag === 'L' || flag === 'K') {
-      const size = num(h, 124, 12, 'size', what);
-      const s = cstr(await readMeta(size, 'GNU long name'), 0, size);
-      if (flag === 'L') longName = s;
-      else longLink = s;
-      continue;
-    }
-    if (flag === 'V') {
-      const size = num(h, 124, 12, 'size', what);
-      await r.skip(size + ((BLOCK - (size % BLOCK)) % BLOCK));
-      continue;
-    }
-    const type = TYPES[flag];
-    if (!type) {
-      const names: Record<string, string> = { S: 'GNU sparse file', M: 'multi-volume continuation', D: 'GNU dump directory' };
-      throw bad(what, `unsupported entry type ${JSON.stringify(flag)}${names[flag] ? ` (${names[flag]})` : ''}`);
-    }
-    // A fresh object per entry (consumers get it as header.pax); localPax is one already.
-    const pax = globalPax ? { ...globalPax, ...localPax } : (localPax ?? {});
-    const header = entryHeader(h, type, pax, longName, longLink, what);
-    localPax = undefined;
-    longName = undefined;
-    longLink = undefined;
-
-    // As GNU tar does, only regular files have data; other entries' size fields are ignored.
-    const bodySize = header.size;
-    const pad = (BLOCK - (bodySize % BLOCK)) % BLOCK;
-    let left = bodySize;
-    let consumed = false;
-    const body = async function* (): AsyncGenerator<Buffer, void, undefined> {
-      if (consumed) throw new Error('tar entry body read twice');
-      consumed = true;
-      while (left > 0) {
-        const b = await r.readSome(Math.min(left, 1 << 20));
-        if (b.length === 0) throw bad(what, `unexpected end of data in ${JSON.stringify(header.name)}`);
-        left -= b.length;
-        yield b;
-      }
-    };
-    const bodyIfBuffered = (): Buffer | undefined => {
-      if (consumed) throw new Error('tar entry body read twice');
-      const b = r.readBuffered(left);
-      if (b) {
-        consumed = true;
-        left = 0;
-      }
-      return b;
-    };
-    const entry: TarEntry = type === 'file' ? { header, body, bodyIfBuffered } : { header, body: noBody, bodyIfBuffered: () => EMPTY };
-    const wh = whiteoutOf(header.name);
-    if (wh) entry.whiteout = wh;
-    yield entry;
-    // Skip whatever the consumer did not read, then the padding.
-    if (left > 0) {
-      const n = await r.skip(left);
-      if (n < left) throw bad(what, `unexpected end of data in ${JSON.stringify(header.name)}`);
-      left = 0;
-    }
-    if (!r.readBuffered(pad) && (await r.skip(pad)) < pad) throw bad(what, 'unexpected end of data');
+    if (next === undefined) return;
+    yield next;
+    parser.entryDone();
   }
 }
 
