@@ -15,7 +15,7 @@ import { ByteReader } from './bytes.js';
 import { decompressChunks, sniffCompression, type Compression, type GzipImpl } from './decompress.js';
 import { Digester, verifyDigest, type HashImpl } from './digest.js';
 import { claimDecodeThread, decodeOffThread, releaseDecodeThread, type DecodeResult } from './off-thread.js';
-import { readTar, type TarEntry } from './tar.js';
+import { NEED_MORE, TarParser, type TarEntry } from './tar.js';
 
 export interface LayerStreamOptions {
   /** Digest of the compressed blob (`sha256:...`), checked as it streams. */
@@ -70,19 +70,62 @@ export function mediaTypeFor(compression: Compression): string {
 /**
  * Open a layer blob as a stream of tar entries. Each entry's body must be consumed
  * (or is skipped) before the next entry is requested.
+ *
+ * The tar entries come straight out of a TarParser in this one generator (it runs once
+ * per entry, so it is kept small): nesting generators (yield*) cost a promise and a
+ * trip through the microtask queue per level and entry, and each level was compiled
+ * by V8 on its own.
  */
 export async function* openLayerStream(
   compressed: AsyncIterable<Uint8Array> | Readable,
   opts: LayerStreamOptions = {},
 ): AsyncGenerator<TarEntry, LayerStreamResult, undefined> {
   const what = opts.what ?? (opts.digest ? `layer ${opts.digest}` : 'the layer');
-  const digester = new Digester(opts.digest ?? `sha256:${'0'.repeat(64)}`, { impl: opts.hashImpl, what });
-  const differ = new Digester(opts.diffID ?? `sha256:${'0'.repeat(64)}`, { impl: opts.hashImpl, what: `uncompressed ${what}` });
-  let compression: Compression | undefined = opts.mediaType ? compressionForMediaType(opts.mediaType) : undefined;
-  const max = opts.maxUncompressedSize ?? Infinity;
+  const tar = await tarBytesOf(compressed as AsyncIterable<Uint8Array>, opts, what);
+  const reader = new ByteReader(tar.bytes);
+  const parser = new TarParser(reader, what, 1 << 20);
+  try {
+    for (;;) {
+      const next = parser.next();
+      if (next === NEED_MORE) {
+        await reader.more();
+        continue;
+      }
+      if (next === undefined) break;
+      yield next;
+      parser.entryDone();
+    }
+    // What follows the end-of-archive marker is read too, so that the digests cover the whole blob.
+    while ((await reader.readSome(1 << 20)).length > 0) {
+      /* padding after the archive */
+    }
+  } finally {
+    // On errors and when the consumer stops early: unwind the chain so the decoder is
+    // freed (in the core or its thread) and the source is closed.
+    await reader.close().catch(() => undefined);
+    await tar.unwind();
+  }
+  const result = tar.verified();
+  opts.onComplete?.(result);
+  return result;
+}
 
-  const source = compressed as AsyncIterable<Uint8Array>;
-  // Stage 1: the compressed bytes, hashed as they pass; sniff the compression if needed.
+function tooBig(what: string, max: number): TspodError {
+  return new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
+}
+
+/** A layer's tar bytes, and at their end its verified digests and sizes. */
+interface TarBytes {
+  bytes: AsyncGenerator<Uint8Array>;
+  /** After the last byte: the digests and sizes, checked against the expected ones (throws on a mismatch). */
+  verified(): LayerStreamResult;
+  /** However it ends: free the decoder and close the source. */
+  unwind(): Promise<void>;
+}
+
+/** Sniff the compression if the media type does not say it, then decode here or on the worker thread. */
+async function tarBytesOf(source: AsyncIterable<Uint8Array>, opts: LayerStreamOptions, what: string): Promise<TarBytes> {
+  let compression: Compression | undefined = opts.mediaType ? compressionForMediaType(opts.mediaType) : undefined;
   let first: Uint8Array | undefined;
   const it = source[Symbol.asyncIterator]();
   if (compression === undefined) {
@@ -95,10 +138,17 @@ export async function* openLayerStream(
     compression = sniffCompression(head);
     first = head;
   }
-  const comp = compression;
   if (opts.offThread && !opts.hashImpl && !opts.gzipImpl && claimDecodeThread()) {
-    return yield* offThreadLayerStream(first ? prepend(first, it) : resume(it), comp, opts, what);
+    return decodedOffThread(first ? prepend(first, it) : resume(it), compression, opts, what);
   }
+  return decodedHere(first, it, compression, opts, what);
+}
+
+/** Hash, decompress and hash again on this thread. */
+function decodedHere(first: Uint8Array | undefined, it: AsyncIterator<Uint8Array>, comp: Compression, opts: LayerStreamOptions, what: string): TarBytes {
+  const digester = new Digester(opts.digest ?? `sha256:${'0'.repeat(64)}`, { impl: opts.hashImpl, what });
+  const differ = new Digester(opts.diffID ?? `sha256:${'0'.repeat(64)}`, { impl: opts.hashImpl, what: `uncompressed ${what}` });
+  const max = opts.maxUncompressedSize ?? Infinity;
   async function* hashed(): AsyncGenerator<Uint8Array> {
     if (first && first.length) {
       digester.update(first);
@@ -111,7 +161,6 @@ export async function* openLayerStream(
       yield r.value;
     }
   }
-  // Stage 2: decompress; Stage 3: hash the tar stream, bounded.
   async function* tarBytes(): AsyncGenerator<Uint8Array> {
     for await (const piece of decompressChunks(hashed(), comp, { gzipImpl: opts.gzipImpl, what })) {
       differ.update(piece);
@@ -119,41 +168,16 @@ export async function* openLayerStream(
       yield piece;
     }
   }
-  // On errors and when the consumer stops early: unwind the chain so the decoder in
-  // the core is freed and the source is closed.
-  yield* tarEntries(tarBytes(), what, async () => void (await it.return?.().catch(() => undefined)));
-  const result: LayerStreamResult = {
-    digest: digester.actual(),
-    diffID: differ.actual(),
-    compressedSize: digester.bytes,
-    size: differ.bytes,
-    compression: comp,
+  return {
+    bytes: tarBytes(),
+    verified: () => {
+      const result: LayerStreamResult = { digest: digester.actual(), diffID: differ.actual(), compressedSize: digester.bytes, size: differ.bytes, compression: comp };
+      if (opts.digest) digester.verify();
+      if (opts.diffID) differ.verify();
+      return result;
+    },
+    unwind: async () => void (await it.return?.().catch(() => undefined)),
   };
-  if (opts.digest) digester.verify();
-  if (opts.diffID) differ.verify();
-  opts.onComplete?.(result);
-  return result;
-}
-
-function tooBig(what: string, max: number): TspodError {
-  return new TspodError(`The ${what} decompresses to more than ${max} bytes, the limit; refusing to unpack it.`);
-}
-
-/**
- * The tar entries in `bytes`, then what follows the end-of-archive marker, drained so
- * that the digests cover the whole blob; `unwind` runs however it ends.
- */
-async function* tarEntries(bytes: AsyncGenerator<Uint8Array>, what: string, unwind: () => Promise<void>): AsyncGenerator<TarEntry, void, undefined> {
-  const reader = new ByteReader(bytes);
-  try {
-    yield* readTar(reader, { what });
-    while ((await reader.readSome(1 << 20)).length > 0) {
-      /* padding after the archive */
-    }
-  } finally {
-    await reader.close().catch(() => undefined);
-    await unwind();
-  }
 }
 
 async function* resume(it: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -173,13 +197,8 @@ async function* prepend(first: Uint8Array, it: AsyncIterator<Uint8Array>): Async
   yield* resume(it);
 }
 
-/** openLayerStream with the hashing and decompression on a worker thread. */
-async function* offThreadLayerStream(
-  source: AsyncIterable<Uint8Array>,
-  compression: Compression,
-  opts: LayerStreamOptions,
-  what: string,
-): AsyncGenerator<TarEntry, LayerStreamResult, undefined> {
+/** Hashed and decompressed on the worker thread (claimed by the caller; released by unwind). */
+function decodedOffThread(source: AsyncIterable<Uint8Array>, compression: Compression, opts: LayerStreamOptions, what: string): TarBytes {
   const max = opts.maxUncompressedSize ?? Infinity;
   let bytes = 0;
   const decoded = decodeOffThread(source, compression, what);
@@ -196,15 +215,18 @@ async function* offThreadLayerStream(
       yield r.value;
     }
   }
-  yield* tarEntries(tarBytes(), what, async () => {
-    await decoded.return(undefined as never).catch(() => undefined);
-    releaseDecodeThread();
-  });
-  if (!decodedResult) throw new TspodError(`Cannot decompress ${what}: the decoding thread ended without a result.`);
-  const done = decodedResult;
-  const result: LayerStreamResult = { digest: done.digest, diffID: done.diffID, compressedSize: done.compressedSize, size: done.size, compression };
-  if (opts.digest) verifyDigest(opts.digest, done.digest, done.compressedSize, what);
-  if (opts.diffID) verifyDigest(opts.diffID, done.diffID, done.size, `uncompressed ${what}`);
-  opts.onComplete?.(result);
-  return result;
+  return {
+    bytes: tarBytes(),
+    verified: () => {
+      if (!decodedResult) throw new TspodError(`Cannot decompress ${what}: the decoding thread ended without a result.`);
+      const done = decodedResult;
+      if (opts.digest) verifyDigest(opts.digest, done.digest, done.compressedSize, what);
+      if (opts.diffID) verifyDigest(opts.diffID, done.diffID, done.size, `uncompressed ${what}`);
+      return { digest: done.digest, diffID: done.diffID, compressedSize: done.compressedSize, size: done.size, compression };
+    },
+    unwind: async () => {
+      await decoded.return(undefined as never).catch(() => undefined);
+      releaseDecodeThread();
+    },
+  };
 }

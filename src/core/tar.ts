@@ -239,7 +239,7 @@ function entryHeader(h: Buffer, type: TarType, pax: Record<string, string>, long
 }
 
 /** TarParser.next() when what it needs next is not all in memory yet. */
-const NEED_MORE = Symbol('need more bytes');
+export const NEED_MORE = Symbol('need more bytes');
 
 /** An entry's body, read by the consumer (body(), bodyIfBuffered()) or skipped after it. */
 interface BodyState {
@@ -255,7 +255,7 @@ interface BodyState {
  * own, throwing the code away whenever a path runs for the first time (a header split
  * between two decompressed pieces, say).
  */
-class TarParser {
+export class TarParser {
   private globalPax: Record<string, string> | undefined;
   private localPax: Record<string, string> | undefined;
   private longName: string | undefined;
