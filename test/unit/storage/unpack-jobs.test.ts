@@ -16,7 +16,7 @@ const gid = process.getgid!();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'tspod-unpack-jobs-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-type Spec = { name: string; type: TarHeader['type']; mode?: number; body?: string; linkname?: string; mtime?: number };
+type Spec = { name: string; type: TarHeader['type']; mode?: number; body?: string; linkname?: string; mtime?: number; gid?: number };
 
 function entry(s: Spec): TarEntry {
   const body = Buffer.from(s.body ?? '');
@@ -25,7 +25,7 @@ function entry(s: Spec): TarEntry {
     type: s.type,
     mode: s.mode ?? (s.type === 'directory' ? 0o755 : 0o644),
     uid,
-    gid,
+    gid: s.gid ?? gid,
     size: s.type === 'file' ? body.length : 0,
     mtime: s.mtime ?? 1_700_000_000.25,
     linkname: s.linkname ?? '',
@@ -38,7 +38,11 @@ function entry(s: Spec): TarEntry {
   };
   // Bodies come through body() here (no bodyIfBuffered); readTar's buffered bodies go
   // through the pull and load suites.
-  return { header, body: s.type === 'file' ? async function* () { yield body; } : async function* () {} };
+  // In pieces of 256 KiB, as decompressed layers come.
+  const pieces = async function* () {
+    for (let off = 0; off < body.length; off += 256 << 10) yield body.subarray(off, off + (256 << 10));
+  };
+  return { header, body: s.type === 'file' ? pieces : async function* () {} };
 }
 
 async function unpack(mode: 'sync' | 'jobs', specs: Spec[], form: 'overlay' | 'vfs' = 'overlay'): Promise<string> {
@@ -78,6 +82,16 @@ const ORDERED: Spec[] = [
   // Directory entries after their contents (the directories exist already: kept, given owner, mode, time).
   { name: 'many/', type: 'directory', mode: 0o700 },
   ...['deep/', 'deep/er/', 'deep/er/than/', 'deep/er/than/declared/'].map((name): Spec => ({ name, type: 'directory', mode: 0o711 })),
+  // Big files (over 1 MiB: the main thread writes them, after the jobs that make their directory).
+  { name: 'big/setuid', type: 'file', body: 'big'.repeat(1_000_000), mode: 0o4755, mtime: 1_650_000_000 },
+  { name: 'big/exactly-1MiB-and-1', type: 'file', body: 'y'.repeat((1 << 20) + 1), mode: 0o600 },
+  { name: 'big/', type: 'directory', mode: 0o755 },
+  // A setgid directory of another group: what is made in it inherits that group, and must get its own back.
+  { name: 'sg/', type: 'directory', mode: 0o2775, gid: 4242 },
+  { name: 'sg/file', type: 'file', body: 'root group', mode: 0o644 },
+  { name: 'sg/big', type: 'file', body: 'z'.repeat(2_000_000), mode: 0o644 },
+  { name: 'sg/sub/', type: 'directory', mode: 0o755 },
+  { name: 'sg/sym', type: 'symlink', linkname: 'file' },
 ];
 
 // The unpacker runs as root in the user namespace (chown to any mapped id, writes into 0555
@@ -92,6 +106,10 @@ describe.runIf(uid === 0)('layer unpack on the thread pool', () => {
       expect(b).toBe(a);
       expect(b).toContain('./a/link-to-one f 4755');
       expect(b).toMatch(/\.\/a\/one f 4755 \d+ \d+ 5 1700000000\.25\d* 2/);
+      expect(b).toMatch(new RegExp(`\\./big/setuid f 4755 ${uid} ${gid} 3000000 1650000000\\.\\d* 1`));
+      expect(b).toMatch(new RegExp(`\\./sg d 2775 ${uid} 4242 `));
+      for (const name of ['file', 'big', 'sym']) expect(b).toMatch(new RegExp(`\\./sg/${name} [fl] \\d+ ${uid} ${gid} `));
+      expect(b).toMatch(new RegExp(`\\./sg/sub d 755 ${uid} ${gid} `));
     }
   });
 
