@@ -42,11 +42,7 @@ export class ByteReader {
   }
 
   /** Wait for the next chunk of the source and buffer it; false at its end. */
-  more(): Promise<boolean> {
-    return this.fill();
-  }
-
-  private async fill(): Promise<boolean> {
+  async more(): Promise<boolean> {
     if (this.eof) return false;
     for (;;) {
       const r = await this.it.next();
@@ -64,7 +60,7 @@ export class ByteReader {
   /** Exactly n bytes, or fewer only at end of stream. */
   async read(n: number): Promise<Buffer> {
     while (this.buf.length < n) {
-      if (!(await this.fill())) break;
+      if (!(await this.more())) break;
     }
     const take = Math.min(n, this.buf.length);
     const out = this.buf.subarray(0, take);
@@ -89,7 +85,7 @@ export class ByteReader {
 
   /** Up to max bytes of whatever is buffered (reading more only when empty); empty at EOF. */
   async readSome(max: number): Promise<Buffer> {
-    if (this.buf.length === 0 && !(await this.fill())) return this.buf;
+    if (this.buf.length === 0 && !(await this.more())) return this.buf;
     const take = Math.min(max, this.buf.length);
     const out = this.buf.subarray(0, take);
     this.buf = this.buf.subarray(take);
@@ -110,7 +106,7 @@ export class ByteReader {
   }
 
   async atEnd(): Promise<boolean> {
-    return this.buf.length === 0 && !(await this.fill());
+    return this.buf.length === 0 && !(await this.more());
   }
 
   /** Stop the underlying iterator (e.g. on error). */

@@ -18,7 +18,6 @@ Buffer.poolSize = 0;
 // The thread may be started before anyone knows what it will decode (prestartDecodeThread):
 // what it decodes comes in the first message, and the core is compiled meanwhile.
 core();
-let data!: DecodeWorkerData;
 let unconsumed!: Int32Array;
 const blobHash = createHash('sha256');
 const tarHash = createHash('sha256');
@@ -27,7 +26,6 @@ let compressedSize = 0;
 let size = 0;
 
 function init(d: DecodeWorkerData): void {
-  data = d;
   unconsumed = new Int32Array(d.unconsumed);
   const compression: Compression = d.compression;
   decoder = compression === 'none' ? undefined : new WasmDecoder(compression, d.what);

@@ -93,7 +93,6 @@ export async function* openLayerStream(
       }
       if (next === undefined) break;
       yield next;
-      parser.entryDone();
     }
     // What follows the end-of-archive marker is read too, so that the digests cover the whole blob.
     while ((await reader.readSome(1 << 20)).length > 0) {

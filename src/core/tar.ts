@@ -263,6 +263,8 @@ export class TarParser {
   /** Bytes to drop before the next header (the rest of the last body, and its padding); for messages, whose body it is. */
   private skip = 0;
   private skipOf: string | undefined;
+  /** The last entry's body: what the consumer left of it is skipped when the next entry is asked for. */
+  private current: BodyState | undefined;
 
   constructor(
     private readonly r: ByteReader,
@@ -270,10 +272,14 @@ export class TarParser {
     private readonly maxMeta: number,
   ) {}
 
-  /** The next entry, NEED_MORE, or undefined at the end of the archive. */
+  /** The next entry, NEED_MORE, or undefined at the end of the archive. The consumer is done with the last entry. */
   next(): TarEntry | typeof NEED_MORE | undefined {
     const r = this.r;
     const what = this.what;
+    if (this.current) {
+      this.skip += this.current.left;
+      this.current = undefined;
+    }
     for (;;) {
       if (this.skip > 0) {
         this.skip -= r.dropBuffered(this.skip);
@@ -386,14 +392,6 @@ export class TarParser {
     if (wh) entry.whiteout = wh;
     return entry;
   }
-
-  private current: BodyState | undefined;
-
-  /** The consumer is done with the last entry: what it left of the body is skipped too. */
-  entryDone(): void {
-    if (this.current) this.skip += this.current.left;
-    this.current = undefined;
-  }
 }
 
 /**
@@ -412,7 +410,6 @@ export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint
     }
     if (next === undefined) return;
     yield next;
-    parser.entryDone();
   }
 }
 

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { MNT_DETACH, native } from '../native/addon.js';
 import { readJsonFile, writeJsonAtomic } from './atomic.js';
 import { log } from '../util/log.js';
 import { TspodError } from '../util/errors.js';
+import { cacheDir } from '../util/paths.js';
 
 /**
  * Which graph driver works here, found by really mounting: kernel overlayfs with
@@ -42,8 +42,7 @@ export function chooseGraphDriver(storageRoot: string, runRoot: string, kernel: 
  * kernel (an RCU grace period), and every first command of a boot paid it.
  */
 function userCacheFile(storageRoot: string): string {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cacheHome, 'tspod', `driver-probe-${fs.statSync(storageRoot).dev}.json`);
+  return path.join(cacheDir(), `driver-probe-${fs.statSync(storageRoot).dev}.json`);
 }
 
 export function probeGraphDriver(storageRoot: string, runRoot: string, kernel: string): DriverProbe {

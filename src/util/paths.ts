@@ -41,6 +41,12 @@ export function defaultStorageRoot(): string {
   return path.join(dataHome, 'tspod');
 }
 
+/** tspod's per-user cache (kept across boots; anything in it can be made again). */
+export function cacheDir(): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || path.join(home(), '.cache');
+  return path.join(cacheHome, 'tspod');
+}
+
 export function configDir(): string {
   const configHome = process.env.XDG_CONFIG_HOME || path.join(home(), '.config');
   return path.join(configHome, 'tspod');
