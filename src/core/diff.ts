@@ -182,7 +182,10 @@ function sameXattrs(a: Record<string, Buffer>, b: Record<string, Buffer>): boole
 function changed(w: Walker, lf: string, uf: string, l: fs.Stats, u: fs.Stats): boolean {
   const kind = (s: fs.Stats) => s.mode & 0o170000;
   if (kind(l) !== kind(u) || (l.mode & 0o7777) !== (u.mode & 0o7777) || l.uid !== u.uid || l.gid !== u.gid) return true;
-  if (u.isDirectory()) return Math.floor(l.mtimeMs / 1000) !== Math.floor(u.mtimeMs / 1000) || !sameXattrs(w.xattrs(lf), w.xattrs(uf));
+  // A directory's mtime is not a change, as in containers/storage's ChangesDirs: it moves whenever
+  // a child is added or removed (those changes bring their parents along), and a tree copied at a
+  // different second would otherwise put every directory in the layer.
+  if (u.isDirectory()) return !sameXattrs(w.xattrs(lf), w.xattrs(uf));
   if (l.size !== u.size || l.mtimeMs !== u.mtimeMs || l.rdev !== u.rdev) return true;
   if (u.isSymbolicLink() && fs.readlinkSync(lf) !== fs.readlinkSync(uf)) return true;
   return !sameXattrs(w.xattrs(lf), w.xattrs(uf));

@@ -97,6 +97,8 @@ describe('layer differ: two trees (vfs)', () => {
     fs.symlinkSync('/etc/hostname', path.join(upper, 'etc/link'));
     fs.linkSync(path.join(upper, 'etc/new file'), path.join(upper, 'etc/hard'));
     fs.chmodSync(path.join(upper, 'usr/lib/big'), 0o600);
+    // Only a directory's mtime differs: not a change (the trees above were also made at different times).
+    fs.utimesSync(path.join(upper, 'deep/unchanged'), 1_700_000_000, 1_700_000_000);
   });
 
   it('lists only the changes, parents first, one whiteout per removed tree', async () => {
